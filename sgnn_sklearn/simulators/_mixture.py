@@ -1,0 +1,275 @@
+"""`MixtureSimulator`: several candidate mechanisms, each sample labelled by its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._base import Simulator
+from ._prior import as_generator
+from ._simulation import Simulation
+from ._validation import check_n_samples, check_simulation
+
+
+class MixtureSimulator(Simulator):
+    """Draw each sample from one of several simulators, and label its mechanism.
+
+    This is the generative model of a model-selection task: a mechanism is
+    drawn with probability ``weights``, then a sample from that mechanism's
+    own simulator. Each row's mechanism name is kept in
+    ``Simulation.mechanism``, so a classifier trained on the mixture learns the
+    posterior probability of each mechanism.
+
+    Components are named, as ``Pipeline`` steps are, so nested parameters are
+    reachable as ``simulators__NAME__PARAM`` in ``set_params`` and as
+    ``simulator__NAME__PARAM`` in a grid search over an estimator.
+
+    Parameters
+    ----------
+    simulators : list of (str, Simulator) tuples
+        The mechanisms. All must produce the same number of features.
+        Names must be unique and must not contain ``"__"``.
+    weights : array-like of shape (n_simulators,), default=None
+        Prior probability of each mechanism; normalised to sum to one.
+        ``None`` gives equal weights.
+
+    Notes
+    -----
+    ``y`` stacks the components' targets when they all have the same
+    ``target_names``, and is ``None`` otherwise. ``params`` holds the union of
+    the components' parameters, NaN where a mechanism lacks a parameter.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+    >>> mix = MixtureSimulator([
+    ...     ("quiet", LinearGaussian(noise_std=0.5)),
+    ...     ("noisy", LinearGaussian(noise_std=2.0)),
+    ... ])
+    >>> sim = mix.simulate(6, random_state=0)
+    >>> sim.mechanism_names
+    ('quiet', 'noisy')
+    >>> sorted(set(sim.mechanism)) <= ['noisy', 'quiet']
+    True
+    >>> mix.set_params(noisy__noise_std=3.0).get_params()["noisy__noise_std"]
+    3.0
+    """
+
+    def __init__(
+        self,
+        simulators: list[tuple[str, Any]],
+        weights: Any = None,
+    ) -> None:
+        self.simulators = simulators
+        self.weights = weights
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Get parameters, including each component and its own parameters.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            If True, also return each named component and its parameters as
+            ``NAME`` and ``NAME__PARAM``.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+        >>> mix = MixtureSimulator([("a", LinearGaussian())])
+        >>> "a__noise_std" in mix.get_params()
+        True
+        """
+        params = super().get_params(deep=False)
+        if deep:
+            for name, simulator in self.simulators:
+                params[name] = simulator
+                if hasattr(simulator, "get_params"):
+                    for key, value in simulator.get_params(deep=True).items():
+                        params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params: Any) -> MixtureSimulator:
+        """Set parameters; ``NAME=sim`` replaces a component, ``NAME__P=v`` sets P.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+        >>> mix = MixtureSimulator([("a", LinearGaussian())])
+        >>> mix.set_params(a=LinearGaussian(n_features=2)).simulators[0][1].n_features
+        2
+        """
+        if "simulators" in params:
+            self.simulators = params.pop("simulators")
+        names = [name for name, _ in self.simulators]
+        replaced = {k: params.pop(k) for k in list(params) if k in names}
+        if replaced:
+            self.simulators = [
+                (name, replaced.get(name, simulator))
+                for name, simulator in self.simulators
+            ]
+        super().set_params(**params)
+        return self
+
+    def _check_components(self) -> tuple[list[str], list[Any], np.ndarray]:
+        if not isinstance(self.simulators, list | tuple) or not self.simulators:
+            raise ValueError(
+                "simulators must be a non-empty list of (name, simulator) tuples; "
+                f"got {self.simulators!r}."
+            )
+        names, simulators = [], []
+        for item in self.simulators:
+            if not (isinstance(item, tuple | list) and len(item) == 2):
+                raise ValueError(
+                    "Each entry of simulators must be a (name, simulator) tuple; "
+                    f"got {item!r}."
+                )
+            name, simulator = item
+            if not isinstance(name, str) or "__" in name or not name:
+                raise ValueError(
+                    f"Mechanism names must be non-empty strings without '__'; got "
+                    f"{name!r}."
+                )
+            if not hasattr(simulator, "simulate"):
+                raise TypeError(
+                    f"Mechanism {name!r} is a {type(simulator).__name__}, which has "
+                    "no simulate(n_samples, random_state) method."
+                )
+            names.append(name)
+            simulators.append(simulator)
+        if len(set(names)) != len(names):
+            raise ValueError(f"Mechanism names must be unique; got {names}.")
+        if self.weights is None:
+            weights = np.full(len(names), 1.0 / len(names))
+        else:
+            weights = np.asarray(self.weights, dtype=float)
+            if (
+                weights.shape != (len(names),)
+                or not np.all(np.isfinite(weights))
+                or np.any(weights < 0)
+                or weights.sum() <= 0
+            ):
+                raise ValueError(
+                    f"weights must be {len(names)} non-negative numbers with a "
+                    f"positive sum, one per mechanism; got {self.weights!r}."
+                )
+            weights = weights / weights.sum()
+        return names, simulators, weights
+
+    @property
+    def mechanism_names(self) -> tuple[str, ...]:
+        """Names of the mechanisms, in order."""
+        return tuple(self._check_components()[0])
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        union: list[str] = []
+        for simulator in self._check_components()[1]:
+            union += [p for p in simulator.param_names if p not in union]
+        return tuple(union)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(self._check_components()[1][0].feature_names)
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        simulators = self._check_components()[1]
+        first = tuple(simulators[0].target_names)
+        if all(tuple(s.target_names) == first for s in simulators):
+            return first
+        return ()
+
+    def simulate(self, n_samples: int, random_state: Any = None) -> Simulation:
+        """Draw a mechanism for each sample, then simulate it.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of samples.
+        random_state : int, Generator, RandomState or None, default=None
+            Source of randomness; the same int gives identical output.
+
+        Returns
+        -------
+        Simulation
+            With ``mechanism`` and ``mechanism_names`` set.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+        >>> mix = MixtureSimulator([("a", LinearGaussian()), ("b", LinearGaussian())])
+        >>> len(mix.simulate(10, random_state=0).mechanism)
+        10
+        """
+        n_samples = check_n_samples(n_samples)
+        names, simulators, weights = self._check_components()
+        rng = as_generator(random_state)
+        component = rng.choice(len(names), size=n_samples, p=weights)
+        seeds = rng.integers(np.iinfo(np.int32).max, size=len(names))
+        parts = {}
+        for j, (name, simulator) in enumerate(zip(names, simulators, strict=True)):
+            count = int((component == j).sum())
+            if count:
+                part = simulator.simulate(count, random_state=int(seeds[j]))
+                parts[j] = check_simulation(part, simulator, count, allow_nonfinite=True)
+        n_features = {p.n_features for p in parts.values()}
+        if len(n_features) > 1:
+            counts = {names[j]: p.n_features for j, p in parts.items()}
+            raise ValueError(
+                "All mechanisms of a MixtureSimulator must produce the same number "
+                f"of features; got {counts}."
+            )
+        param_names = self.param_names
+        target_names = self.target_names
+        first = next(iter(parts.values()))
+        X = np.empty((n_samples, first.n_features))
+        params = np.full((n_samples, len(param_names)), np.nan)
+        y = None
+        if target_names:
+            y_shape = (n_samples,) + np.shape(first.y)[1:]
+            y = np.empty(y_shape, dtype=np.asarray(first.y).dtype)
+        for j, part in parts.items():
+            rows = component == j
+            X[rows] = part.X
+            columns = [param_names.index(p) for p in part.param_names]
+            params[np.ix_(rows, columns)] = part.params
+            if y is not None:
+                y[rows] = part.y
+        return Simulation(
+            X=X,
+            y=y,
+            params=params,
+            feature_names=tuple(first.feature_names),
+            target_names=target_names,
+            param_names=param_names,
+            mechanism=np.asarray(names)[component],
+            mechanism_names=tuple(names),
+        )
+
+    def sample_params(self, n_samples: int, random_state: Any = None) -> np.ndarray:
+        raise TypeError(
+            "A MixtureSimulator draws the mechanism together with its parameters; "
+            "call simulate(), or sample_params() on one of its components."
+        )
+
+    def simulate_from_params(
+        self, params: np.ndarray, random_state: Any = None
+    ) -> Simulation:
+        raise TypeError(
+            "A MixtureSimulator draws the mechanism together with its parameters; "
+            "call simulate(), or simulate_from_params() on one of its components."
+        )

@@ -1,0 +1,179 @@
+"""Checks applied to whatever a simulator returns, before anything learns from it."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from ._simulation import Simulation
+
+
+def describe_simulator(simulator: Any) -> str:
+    """A short name for ``simulator`` to use in error messages.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> describe_simulator(LinearGaussian())
+    'LinearGaussian'
+    """
+    return type(simulator).__name__
+
+
+def check_n_samples(n_samples: Any, name: str = "n_samples") -> int:
+    """Return ``n_samples`` as an int, or raise when it is not a positive integer.
+
+    Examples
+    --------
+    >>> check_n_samples(10)
+    10
+    >>> check_n_samples(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_samples must be a positive integer; got 0.
+    """
+    if (
+        isinstance(n_samples, bool)
+        or not isinstance(n_samples, numbers.Integral)
+        or n_samples < 1
+    ):
+        raise ValueError(f"{name} must be a positive integer; got {n_samples!r}.")
+    return int(n_samples)
+
+
+def _check_rows(array: Any, what: str, n_samples: int, source: str) -> np.ndarray:
+    array = np.asarray(array)
+    if array.ndim == 0 or array.shape[0] != n_samples:
+        raise ValueError(
+            f"{source} returned {what} with shape {array.shape}; expected "
+            f"{n_samples} rows, one per simulated sample."
+        )
+    return array
+
+
+def _check_numeric(array: np.ndarray, what: str, source: str) -> None:
+    if not (
+        np.issubdtype(array.dtype, np.number)
+        and not np.issubdtype(array.dtype, np.complexfloating)
+    ):
+        raise TypeError(
+            f"{source} returned {what} of dtype {array.dtype}; expected real numbers."
+        )
+
+
+def nonfinite_rows(simulation: Simulation) -> np.ndarray:
+    """Boolean mask of the rows whose ``X`` or numeric ``y`` holds NaN or inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> sim = LinearGaussian().simulate(4, random_state=0)
+    >>> nonfinite_rows(sim).tolist()
+    [False, False, False, False]
+    """
+    bad = ~np.isfinite(simulation.X).all(axis=1)
+    y = simulation.y
+    if y is not None and np.issubdtype(np.asarray(y).dtype, np.number):
+        finite_y = np.isfinite(y)
+        bad |= ~(finite_y if finite_y.ndim == 1 else finite_y.all(axis=1))
+    return bad
+
+
+def check_simulation(
+    simulation: Any,
+    simulator: Any,
+    n_samples: int | None = None,
+    *,
+    allow_nonfinite: bool = False,
+) -> Simulation:
+    """Check the shapes, dtypes and values a simulator returned.
+
+    Parameters
+    ----------
+    simulation : object
+        What the simulator returned; must be a :class:`Simulation`.
+    simulator : object
+        The simulator, named in error messages.
+    n_samples : int, default=None
+        The number of samples asked for, if known.
+    allow_nonfinite : bool, default=False
+        If False, NaN or inf in ``X`` or ``y`` raise a ValueError that
+        counts the affected rows and shows the first one's parameters.
+
+    Returns
+    -------
+    Simulation
+        The same simulation, with ``X`` as a float64 array.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> sim = LinearGaussian()
+    >>> check_simulation(sim.simulate(3, random_state=0), sim, 3).X.dtype
+    dtype('float64')
+    """
+    source = f"Simulator {describe_simulator(simulator)}"
+    if not isinstance(simulation, Simulation):
+        raise TypeError(
+            f"{source}.simulate returned {type(simulation).__name__}; expected a "
+            "sgnn_sklearn.simulators.Simulation."
+        )
+    X = np.asarray(simulation.X)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{source} returned X with shape {X.shape}; expected a 2-D array of "
+            "shape (n_samples, n_features)."
+        )
+    n = X.shape[0] if n_samples is None else n_samples
+    X = _check_rows(X, "X", n, source)
+    _check_numeric(X, "X", source)
+    if len(simulation.feature_names) != X.shape[1]:
+        raise ValueError(
+            f"{source} returned {X.shape[1]} features but "
+            f"{len(simulation.feature_names)} feature names."
+        )
+    if simulation.y is not None:
+        y = _check_rows(simulation.y, "y", n, source)
+        if y.ndim > 2:
+            raise ValueError(
+                f"{source} returned y with shape {y.shape}; expected (n_samples,) "
+                "or (n_samples, n_targets)."
+            )
+        n_targets = 1 if y.ndim == 1 else y.shape[1]
+        if len(simulation.target_names) != n_targets:
+            raise ValueError(
+                f"{source} returned {n_targets} targets but "
+                f"{len(simulation.target_names)} target names."
+            )
+    params = _check_rows(simulation.params, "params", n, source)
+    if params.ndim != 2 or params.shape[1] != len(simulation.param_names):
+        raise ValueError(
+            f"{source} returned params with shape {params.shape}; expected "
+            f"({n}, {len(simulation.param_names)}) for parameters "
+            f"{simulation.param_names}."
+        )
+    if simulation.mechanism is not None:
+        _check_rows(simulation.mechanism, "mechanism", n, source)
+    simulation = Simulation(
+        X=X.astype(np.float64, copy=False),
+        y=simulation.y,
+        params=params.astype(np.float64, copy=False),
+        feature_names=tuple(simulation.feature_names),
+        target_names=tuple(simulation.target_names),
+        param_names=tuple(simulation.param_names),
+        mechanism=simulation.mechanism,
+        mechanism_names=simulation.mechanism_names,
+    )
+    if not allow_nonfinite:
+        bad = nonfinite_rows(simulation)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            draw = dict(zip(simulation.param_names, params[first].tolist(), strict=True))
+            raise ValueError(
+                f"{source} produced NaN or inf in {int(bad.sum())} of {n} samples; "
+                f"the first is row {first}, drawn with parameters {draw}."
+            )
+    return simulation
