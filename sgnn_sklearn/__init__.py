@@ -1,6 +1,17 @@
-"""Simulation-grounded neural networks as scikit-learn estimators."""
+"""Simulation-grounded neural networks as scikit-learn estimators.
+
+Train a network on data drawn from a mechanistic simulator under a prior over
+its parameters, then predict on real observations: ``est.fit(simulator)``,
+``est.predict(X_real)``.
+"""
 
 from . import simulators
 from ._version import __version__
+from .estimators import SimulationGroundedClassifier, SimulationGroundedRegressor
 
-__all__ = ["__version__", "simulators"]
+__all__ = [
+    "SimulationGroundedClassifier",
+    "SimulationGroundedRegressor",
+    "__version__",
+    "simulators",
+]

@@ -1,0 +1,378 @@
+"""What the regressor and the classifier share: the fit forms and the training loop."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from ..simulators import Simulation, check_simulation, simulate_chunked
+from ._networks import ARCHITECTURES
+
+# Below this many samples no validation share is held out for early stopping;
+# training then stops when the training loss stops improving.
+MIN_SAMPLES_FOR_VALIDATION = 20
+
+
+def is_simulator(obj: Any) -> bool:
+    """True when ``obj`` follows the simulator protocol (has ``simulate``).
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> is_simulator(LinearGaussian()), is_simulator([[1.0]])
+    (True, False)
+    """
+    return callable(getattr(obj, "simulate", None))
+
+
+def _is_array_like(obj: Any) -> bool:
+    return (
+        hasattr(obj, "__array__")
+        or hasattr(obj, "__len__")
+        or hasattr(obj, "shape")
+    ) and not isinstance(obj, str | bytes)
+
+
+def resolve_device(device: str) -> str:
+    """Map ``"auto"`` to a concrete device and reject CUDA when there is none.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested, but torch finds no CUDA GPU "
+            "(torch.cuda.is_available() is False). Use device='cpu' or 'auto'."
+        )
+    return device
+
+
+class BaseSimulationGrounded(BaseEstimator):
+    """Base class of the simulation-grounded estimators.
+
+    It holds the three ways to fit (on a simulator, on labelled data, or both),
+    the standardisation of inputs, and the skorch training loop. Subclasses
+    say how targets are prepared and which skorch net is trained.
+    """
+
+    # Whether y may have several columns (regression) or must be 1-D (classes).
+    _multi_output = True
+
+    _parameter_constraints: dict = {
+        "simulator": [HasMethods(["simulate"]), None],
+        "n_simulations": [Interval(Integral, 1, None, closed="left")],
+        "architecture": [StrOptions(set(ARCHITECTURES)), callable],
+        "hidden_layer_sizes": ["array-like"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "preprocessor": [HasMethods(["fit", "transform"]), None],
+        "real_data": [StrOptions({"finetune", "ignore"})],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        simulator: Any = None,
+        n_simulations: int = 10_000,
+        *,
+        architecture: Any = "mlp",
+        hidden_layer_sizes: tuple[int, ...] = (128, 128),
+        dropout: float = 0.0,
+        max_epochs: int = 100,
+        lr: float = 1e-3,
+        batch_size: int = 128,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        preprocessor: Any = None,
+        real_data: str = "finetune",
+        device: str = "cpu",
+        n_jobs: int | None = None,
+        random_state: Any = None,
+        verbose: int = 0,
+    ) -> None:
+        self.simulator = simulator
+        self.n_simulations = n_simulations
+        self.architecture = architecture
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.preprocessor = preprocessor
+        self.real_data = real_data
+        self.device = device
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- what subclasses provide -------------------------------------------------
+
+    @abstractmethod
+    def _simulated_targets(
+        self, simulation: Simulation
+    ) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The targets to learn from a simulation, and their names."""
+
+    @abstractmethod
+    def _fit_targets(
+        self, y: np.ndarray, names: tuple[str, ...] | None = None
+    ) -> tuple[np.ndarray, int]:
+        """Learn the target encoding; return encoded targets and output width."""
+
+    @abstractmethod
+    def _encode_targets(self, y: np.ndarray) -> np.ndarray:
+        """Encode targets with the encoding learnt by ``_fit_targets``."""
+
+    @abstractmethod
+    def _make_net(self, **kwargs: Any) -> Any:
+        """A skorch net, not yet initialised."""
+
+    # -- fitting ----------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any = None, y: Any = None) -> BaseSimulationGrounded:
+        """Train on simulations, on labelled data, or on both.
+
+        - ``fit()``: simulate ``n_simulations`` samples from ``self.simulator``
+          and train on them.
+        - ``fit(simulator)``: the same with the simulator passed here.
+        - ``fit(X, y)`` with ``simulator=None``: ordinary supervised training.
+        - ``fit(X, y)`` with a simulator: train on simulations, then use the
+          real data as ``real_data`` says (``"finetune"`` or ``"ignore"``).
+        - ``fit(X)`` with a simulator: train on simulations; ``X`` is only
+          checked against the simulator's number of features.
+
+        Parameters
+        ----------
+        X : simulator, array-like of shape (n_samples, n_features) or None
+            A simulator (any object with ``simulate(n_samples,
+            random_state)``), real inputs, or nothing.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+            Real targets for ``X``.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
+        simulator = self.simulator
+        if X is not None and is_simulator(X):
+            if y is not None:
+                raise ValueError(
+                    "fit(simulator) takes no y: the simulator supplies the targets. "
+                    "Pass real data as fit(X, y) with simulator=... set instead."
+                )
+            simulator, X = X, None
+        elif X is not None and not _is_array_like(X):
+            raise TypeError(
+                f"fit expects array-like X or a simulator; got a "
+                f"{type(X).__name__}. A simulator is an object with a "
+                "simulate(n_samples, random_state=None) method that returns a "
+                "sgnn_sklearn.simulators.Simulation."
+            )
+        if simulator is None and X is None:
+            raise ValueError(
+                f"{type(self).__name__} has nothing to learn from: pass a simulator "
+                "(fit(simulator), or simulator=... in the constructor), or labelled "
+                "data as fit(X, y)."
+            )
+        if simulator is None and y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None: with no simulator, fit(X, y) needs labelled data."
+            )
+
+        rng = check_random_state(self.random_state)
+        self._device = resolve_device(self.device)
+        self._seeds = {
+            key: int(rng.randint(np.iinfo(np.int32).max))
+            for key in ("simulate", "torch", "split")
+        }
+        if simulator is None:
+            X, y = validate_data(self, X, y, multi_output=self._multi_output)
+            self.simulator_ = None
+            self.n_simulations_ = 0
+            self._fit_inputs(X)
+            targets, n_outputs = self._fit_targets(y)
+            self._train(self._transform_inputs(X), targets, n_outputs)
+            return self
+
+        simulation = self._simulate(simulator)
+        self.simulator_ = simulator
+        self.n_simulations_ = len(simulation)
+        X_sim = simulation.X
+        self._fit_inputs(X_sim)
+        self.n_features_in_ = X_sim.shape[1]
+        targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
+        self._train(
+            self._transform_inputs(X_sim), targets, n_outputs, presplit=True
+        )
+        if X is not None:
+            self._use_real_data(X, y, X_sim.shape[1])
+        return self
+
+    def _simulate(self, simulator: Any) -> Simulation:
+        simulation = simulate_chunked(
+            simulator,
+            self.n_simulations,
+            random_state=self._seeds["simulate"],
+            n_jobs=self.n_jobs,
+        )
+        return check_simulation(simulation, simulator, self.n_simulations)
+
+    def _use_real_data(self, X: Any, y: Any, n_sim_features: int) -> None:
+        n_features_in = self.n_features_in_
+        if y is None:
+            X = validate_data(self, X, reset=True)
+        else:
+            X, y = validate_data(
+                self, X, y, reset=True, multi_output=self._multi_output
+            )
+        if X.shape[1] != n_sim_features:
+            self.n_features_in_ = n_features_in
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the simulator "
+                f"{type(self.simulator_).__name__} produces {n_sim_features}: real "
+                "and simulated data must have the same features."
+            )
+        if y is None or self.real_data == "ignore":
+            if y is not None:
+                self._encode_targets(y)
+            return
+        self._train(
+            self._transform_inputs(X), self._encode_targets(y), None, finetune=True
+        )
+
+    def _fit_inputs(self, X: np.ndarray) -> None:
+        if self.preprocessor is None:
+            self.preprocessor_ = None
+        else:
+            self.preprocessor_ = clone(self.preprocessor).fit(X)
+            X = self.preprocessor_.transform(X)
+        self.input_scaler_ = StandardScaler().fit(X)
+
+    def _transform_inputs(self, X: np.ndarray) -> np.ndarray:
+        if self.preprocessor_ is not None:
+            X = self.preprocessor_.transform(X)
+        return self.input_scaler_.transform(X).astype(np.float32)
+
+    def _split(
+        self, n_samples: int, presplit: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Indices for training and for early-stopping validation.
+
+        Simulations are i.i.d. draws, so their last share serves as validation;
+        real data are shuffled first.
+        """
+        if not self.early_stopping or n_samples < MIN_SAMPLES_FOR_VALIDATION:
+            return np.arange(n_samples), None
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        order = (
+            np.arange(n_samples)
+            if presplit
+            else np.random.RandomState(self._seeds["split"]).permutation(n_samples)
+        )
+        return order[n_valid:], order[:n_valid]
+
+    def _train(
+        self,
+        X: np.ndarray,
+        targets: np.ndarray,
+        n_outputs: int | None,
+        *,
+        presplit: bool = False,
+        finetune: bool = False,
+    ) -> None:
+        train, valid = self._split(len(X), presplit)
+        train_split = (
+            None
+            if valid is None
+            else predefined_split(Dataset(X[valid], targets[valid]))
+        )
+        callbacks = []
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="train_loss" if valid is None else "valid_loss",
+                        patience=self.n_iter_no_change,
+                        load_best=True,
+                    ),
+                )
+            )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seeds["torch"] + int(finetune))
+            if finetune:
+                self.net_.train_split = train_split
+                self.net_.callbacks = callbacks
+                self.net_.initialize_callbacks()
+                self.net_.partial_fit(X[train], targets[train])
+            else:
+                module, module_kwargs = self._module()
+                self.net_ = self._make_net(
+                    module=module,
+                    **{f"module__{k}": v for k, v in module_kwargs.items()},
+                    module__n_features=X.shape[1],
+                    module__n_outputs=n_outputs,
+                    optimizer=torch.optim.Adam,
+                    lr=self.lr,
+                    max_epochs=self.max_epochs,
+                    batch_size=self.batch_size,
+                    iterator_train__shuffle=True,
+                    train_split=train_split,
+                    callbacks=callbacks,
+                    device=self._device,
+                    verbose=self.verbose,
+                )
+                self.net_.fit(X[train], targets[train])
+        self.n_epochs_ = len(self.net_.history)
+
+    def _module(self) -> tuple[Any, dict[str, Any]]:
+        module = (
+            ARCHITECTURES[self.architecture]
+            if isinstance(self.architecture, str)
+            else self.architecture
+        )
+        sizes = tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
+        if any(s < 1 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers; got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return module, {"hidden_layer_sizes": sizes, "dropout": self.dropout}
+
+    # -- predicting ---------------------------------------------------------------
+
+    def _network_inputs(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        return self._transform_inputs(X)

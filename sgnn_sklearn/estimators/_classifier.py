@@ -1,0 +1,217 @@
+"""`SimulationGroundedClassifier`: posterior probabilities of classes or mechanisms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNetClassifier
+
+from ..simulators import Simulation
+from ._base import BaseSimulationGrounded
+
+
+class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
+    """Neural network classifier trained on simulations from a mechanistic model.
+
+    Trained with cross-entropy on draws from the simulator under its prior,
+    the network's probabilities converge to the posterior probability of each
+    class given the observation. With a
+    :class:`~sgnn_sklearn.simulators.MixtureSimulator` the classes are the
+    mechanisms, so the classifier answers "which mechanism generated this
+    series?" (Bayesian model selection, amortised). Inside, a skorch
+    ``NeuralNetClassifier`` is trained on standardised inputs.
+
+    Parameters
+    ----------
+    simulator : object with ``simulate(n_samples, random_state)``, default=None
+        The simulator to learn from. The classes are its ``mechanism`` labels
+        when it has them (a mixture), else its ``y``. ``None`` turns the
+        estimator into an ordinary supervised network trained by ``fit(X, y)``.
+    n_simulations : int, default=10_000
+        Number of simulations drawn for training.
+    architecture : {"mlp", "cnn"} or torch.nn.Module class, default="mlp"
+        See :class:`SimulationGroundedRegressor`.
+    hidden_layer_sizes : tuple of int, default=(128, 128)
+        Width of each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+    max_epochs : int, default=100
+        Maximum number of passes over the training data.
+    lr : float, default=1e-3
+        Learning rate of the Adam optimiser.
+    batch_size : int, default=128
+        Mini-batch size for training and prediction.
+    early_stopping : bool, default=True
+        Stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs, and keep the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    preprocessor : scikit-learn transformer, default=None
+        Feature preprocessing fitted on the simulated inputs and applied to
+        every input; see the Notes of :class:`SimulationGroundedRegressor`.
+    real_data : {"finetune", "ignore"}, default="finetune"
+        What ``fit(X, y)`` does with real data when there is a simulator.
+        Real labels must be among the simulated classes.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Torch device.
+    n_jobs : int, default=None
+        Number of joblib workers that run the simulations.
+    random_state : int, RandomState instance or None, default=None
+        Seeds simulations, initialisation, shuffling and splits.
+    verbose : int, default=0
+        0 prints nothing; 1 prints skorch's table of epochs.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (mechanism names for a mixture).
+    net_ : skorch.NeuralNetClassifier
+        The trained network.
+    simulator_ : object or None
+        The simulator trained on, or None.
+    n_simulations_ : int
+        Number of simulations trained on (0 without a simulator).
+    n_epochs_ : int
+        Number of epochs run in the last training phase.
+    preprocessor_ : transformer or None
+        The fitted clone of ``preprocessor``.
+    input_scaler_ : sklearn.preprocessing.StandardScaler
+        Standardises the (preprocessed) inputs.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    SimulationGroundedRegressor : The same for continuous targets.
+    sgnn_sklearn.simulators.MixtureSimulator : Labels samples by mechanism.
+
+    Notes
+    -----
+    As for the regressor, preprocessing placed before the estimator in a
+    ``Pipeline`` never sees the simulations; use ``preprocessor``.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn import SimulationGroundedClassifier
+    >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+    >>> mix = MixtureSimulator([("quiet", LinearGaussian(noise_std=0.3)),
+    ...                         ("noisy", LinearGaussian(noise_std=3.0))])
+    >>> clf = SimulationGroundedClassifier(mix, n_simulations=2000, max_epochs=20,
+    ...                                    random_state=0).fit()
+    >>> clf.classes_.tolist()
+    ['noisy', 'quiet']
+    >>> test = mix.simulate(500, random_state=1)
+    >>> bool(clf.score(test.X, test.mechanism) > 0.8)
+    True
+    """
+
+    _multi_output = False
+
+    def _simulated_targets(
+        self, simulation: Simulation
+    ) -> tuple[np.ndarray, tuple[str, ...]]:
+        if simulation.mechanism is not None:
+            return np.asarray(simulation.mechanism), ("mechanism",)
+        if simulation.y is None:
+            raise ValueError(
+                "The simulation has neither mechanism labels nor targets y to "
+                "classify."
+            )
+        return np.asarray(simulation.y), tuple(simulation.target_names)
+
+    def _fit_targets(
+        self, y: np.ndarray, names: tuple[str, ...] | None = None
+    ) -> tuple[np.ndarray, int]:
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        check_classification_targets(y)
+        self._label_encoder = LabelEncoder().fit(y)
+        self.classes_ = self._label_encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes to "
+                f"learn from; got 1 class: {self.classes_[0]!r}."
+            )
+        return self._encode_targets(y), len(self.classes_)
+
+    def _encode_targets(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y has labels {unseen.tolist()} that the estimator does not know; "
+                f"known classes: {self.classes_.tolist()}."
+            )
+        return self._label_encoder.transform(y).astype(np.int64)
+
+    def _make_net(self, **kwargs: Any) -> NeuralNetClassifier:
+        return NeuralNetClassifier(
+            criterion=torch.nn.CrossEntropyLoss, classes=np.arange(len(self.classes_)),
+            **kwargs,
+        )
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Predict the posterior probability of each class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Observations, real or simulated.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; each row sums to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sgnn_sklearn import SimulationGroundedClassifier
+        >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2))]
+        >>> y = np.r_[np.zeros(20), np.ones(20)]
+        >>> clf = SimulationGroundedClassifier(max_epochs=5, random_state=0).fit(X, y)
+        >>> np.allclose(clf.predict_proba(X).sum(axis=1), 1.0)
+        True
+        """
+        inputs = self._network_inputs(X)
+        proba = self.net_.predict_proba(inputs).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict the most probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Observations.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sgnn_sklearn import SimulationGroundedClassifier
+        >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2))]
+        >>> y = np.array(["a"] * 20 + ["b"] * 20)
+        >>> clf = SimulationGroundedClassifier(max_epochs=30, random_state=0).fit(X, y)
+        >>> clf.predict([[0.0, 0.0], [1.0, 1.0]]).tolist()
+        ['a', 'b']
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
