@@ -39,9 +39,7 @@ def is_simulator(obj: Any) -> bool:
 
 def _is_array_like(obj: Any) -> bool:
     return (
-        hasattr(obj, "__array__")
-        or hasattr(obj, "__len__")
-        or hasattr(obj, "shape")
+        hasattr(obj, "__array__") or hasattr(obj, "__len__") or hasattr(obj, "shape")
     ) and not isinstance(obj, str | bytes)
 
 
@@ -232,9 +230,7 @@ class BaseSimulationGrounded(BaseEstimator):
         self._fit_inputs(X_sim)
         self.n_features_in_ = X_sim.shape[1]
         targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
-        self._train(
-            self._transform_inputs(X_sim), targets, n_outputs, presplit=True
-        )
+        self._train(self._transform_inputs(X_sim), targets, n_outputs, presplit=True)
         if X is not None:
             self._use_real_data(X, y, X_sim.shape[1])
         return self
