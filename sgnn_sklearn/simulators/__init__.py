@@ -5,6 +5,7 @@ Every simulator returns a :class:`Simulation` from
 """
 
 from ._base import Simulator
+from ._epidemic import SEIR, SIR
 from ._function import FunctionSimulator
 from ._growth import ExponentialGrowth, GompertzGrowth, LogisticGrowth
 from ._linear_gaussian import LinearGaussian
@@ -20,6 +21,8 @@ __all__ = [
     "LinearGaussian",
     "LogisticGrowth",
     "MixtureSimulator",
+    "SEIR",
+    "SIR",
     "Simulation",
     "Simulator",
     "check_simulation",
