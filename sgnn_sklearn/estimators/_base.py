@@ -72,6 +72,9 @@ class BaseSimulationGrounded(BaseEstimator):
     # Whether y may have several columns (regression) or must be 1-D (classes).
     _multi_output = True
 
+    # Declared for type checkers: assigned in ``_train``, read again on finetuning.
+    net_: Any
+
     _parameter_constraints: dict = {
         "simulator": [HasMethods(["simulate"]), None],
         "n_simulations": [Interval(Integral, 1, None, closed="left")],

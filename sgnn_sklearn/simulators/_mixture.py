@@ -242,7 +242,7 @@ class MixtureSimulator(Simulator):
         params = np.full((n_samples, len(param_names)), np.nan)
         y = None
         if target_names:
-            y_shape = (n_samples,) + np.shape(first.y)[1:]
+            y_shape = (n_samples,) + np.asarray(first.y).shape[1:]
             y = np.empty(y_shape, dtype=np.asarray(first.y).dtype)
         for j, part in parts.items():
             rows = component == j
