@@ -17,6 +17,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .._progress import progress
 from ..simulators import Simulation, check_simulation, simulate_chunked
 from ._networks import ARCHITECTURES
 
@@ -239,12 +240,14 @@ class BaseSimulationGrounded(BaseEstimator):
         return self
 
     def _simulate(self, simulator: Any) -> Simulation:
-        simulation = simulate_chunked(
-            simulator,
-            self.n_simulations,
-            random_state=self._seeds["simulate"],
-            n_jobs=self.n_jobs,
-        )
+        with progress(self.n_simulations, self.verbose, "Simulating") as update:
+            simulation = simulate_chunked(
+                simulator,
+                self.n_simulations,
+                random_state=self._seeds["simulate"],
+                n_jobs=self.n_jobs,
+                progress=update,
+            )
         return check_simulation(simulation, simulator, self.n_simulations)
 
     def _use_real_data(self, X: Any, y: Any, n_sim_features: int) -> None:
