@@ -184,6 +184,19 @@ class BaseSimulationGrounded(BaseEstimator):
         -------
         self
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=3)
+        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=5,
+        ...                                   random_state=0)
+        >>> est.fit(sim).n_simulations_
+        500
+        >>> real = sim.simulate(40, random_state=1)
+        >>> est.set_params(simulator=sim).fit(real.X, real.y).n_features_in_
+        3
         """
         simulator = self.simulator
         if X is not None and is_simulator(X):

@@ -87,6 +87,7 @@ def simulate_chunked(
     Returns
     -------
     Simulation
+        All ``n_samples`` samples, the chunks in order.
 
     Examples
     --------
