@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -23,9 +24,17 @@ HERE = Path(__file__).resolve().parent
 TARGET_SECONDS = 60.0  # the documented budget per example, on 2 CPU cores
 
 
-def run_example(path: Path) -> tuple[bool, float, str]:
-    """Run one example; return whether it succeeded, its wall time and output."""
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_example(path: Path) -> tuple[bool, float, float, str]:
+    """Run one example; return whether it succeeded, its wall and CPU times
+    (CPU summed over its threads, which on a busy machine says more about its
+    cost than the wall time) and its output."""
     env = dict(os.environ, MPLBACKEND="Agg")
+    cpu_start = _children_cpu_seconds()
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, path.name],
@@ -35,7 +44,8 @@ def run_example(path: Path) -> tuple[bool, float, str]:
         text=True,
     )
     elapsed = time.perf_counter() - start
-    return done.returncode == 0, elapsed, done.stdout + done.stderr
+    cpu = _children_cpu_seconds() - cpu_start
+    return done.returncode == 0, elapsed, cpu, done.stdout + done.stderr
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,12 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     failures = []
     total = 0.0
     for path in paths:
-        ok, elapsed, output = run_example(path)
+        ok, elapsed, cpu, output = run_example(path)
         total += elapsed
         too_slow = args.max_seconds is not None and elapsed > args.max_seconds
         status = "ok" if ok and not too_slow else ("too slow" if ok else "FAILED")
         note = "  (over the 60 s target)" if elapsed > TARGET_SECONDS else ""
-        print(f"{path.name:<40} {elapsed:7.1f} s  {status}{note}", flush=True)
+        print(
+            f"{path.name:<32} {elapsed:6.1f} s wall {cpu:6.1f} s CPU  {status}{note}",
+            flush=True,
+        )
         if not ok:
             print(output[-4000:], file=sys.stderr)
         if status != "ok":
