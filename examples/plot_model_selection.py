@@ -75,10 +75,10 @@ print("classes:", clf.classes_)
 # On fresh simulations, series whose most probable mechanism has probability
 # about p are classified correctly roughly a fraction p of the time: the
 # probabilities are close to calibrated under the simulation prior (a larger
-# simulation budget brings them closer). Growth that is still far below its
-# carrying capacity looks exponential whatever the mechanism, so most
-# mistakes are between exponential and logistic growth, and the classifier
-# flags those series with probabilities well below one rather than with
+# simulation budget brings them closer). The mistakes all involve logistic
+# growth: far below its capacity it looks exponential, and near it, Gompertz;
+# exponential and Gompertz growth are never confused. The classifier flags
+# the ambiguous series with probabilities well below one rather than with
 # confident mistakes.
 test = mixture.simulate(3000, random_state=1)
 proba = clf.predict_proba(test.X)
