@@ -17,6 +17,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .._progress import progress
 from ..simulators import Simulation, check_simulation, simulate_chunked
 from ._networks import ARCHITECTURES
 
@@ -71,6 +72,9 @@ class BaseSimulationGrounded(BaseEstimator):
 
     # Whether y may have several columns (regression) or must be 1-D (classes).
     _multi_output = True
+
+    # Declared for type checkers: assigned in ``_train``, read again on finetuning.
+    net_: Any
 
     _parameter_constraints: dict = {
         "simulator": [HasMethods(["simulate"]), None],
@@ -180,6 +184,19 @@ class BaseSimulationGrounded(BaseEstimator):
         -------
         self
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=3)
+        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=5,
+        ...                                   random_state=0)
+        >>> est.fit(sim).n_simulations_
+        500
+        >>> real = sim.simulate(40, random_state=1)
+        >>> est.set_params(simulator=sim).fit(real.X, real.y).n_features_in_
+        3
         """
         simulator = self.simulator
         if X is not None and is_simulator(X):
@@ -236,12 +253,14 @@ class BaseSimulationGrounded(BaseEstimator):
         return self
 
     def _simulate(self, simulator: Any) -> Simulation:
-        simulation = simulate_chunked(
-            simulator,
-            self.n_simulations,
-            random_state=self._seeds["simulate"],
-            n_jobs=self.n_jobs,
-        )
+        with progress(self.n_simulations, self.verbose, "Simulating") as update:
+            simulation = simulate_chunked(
+                simulator,
+                self.n_simulations,
+                random_state=self._seeds["simulate"],
+                n_jobs=self.n_jobs,
+                progress=update,
+            )
         return check_simulation(simulation, simulator, self.n_simulations)
 
     def _use_real_data(self, X: Any, y: Any, n_sim_features: int) -> None:

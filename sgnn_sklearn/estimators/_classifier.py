@@ -67,7 +67,9 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     random_state : int, RandomState instance or None, default=None
         Seeds simulations, initialisation, shuffling and splits.
     verbose : int, default=0
-        0 prints nothing; 1 prints skorch's table of epochs.
+        0 prints nothing. 1 or more shows the simulations' progress as a tqdm
+        bar on stderr (plain counts if tqdm cannot be imported) and skorch's
+        table of epochs on stdout.
 
     Attributes
     ----------
