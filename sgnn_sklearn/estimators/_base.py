@@ -43,9 +43,7 @@ def is_simulator(obj: Any) -> bool:
 
 def _is_array_like(obj: Any) -> bool:
     return (
-        hasattr(obj, "__array__")
-        or hasattr(obj, "__len__")
-        or hasattr(obj, "shape")
+        hasattr(obj, "__array__") or hasattr(obj, "__len__") or hasattr(obj, "shape")
     ) and not isinstance(obj, str | bytes)
 
 

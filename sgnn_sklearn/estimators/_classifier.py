@@ -135,8 +135,7 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
             return np.asarray(simulation.mechanism), ("mechanism",)
         if simulation.y is None:
             raise ValueError(
-                "The simulation has neither mechanism labels nor targets y to "
-                "classify."
+                "The simulation has neither mechanism labels nor targets y to classify."
             )
         return np.asarray(simulation.y), tuple(simulation.target_names)
 
@@ -170,7 +169,8 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
 
     def _make_net(self, **kwargs: Any) -> NeuralNetClassifier:
         return NeuralNetClassifier(
-            criterion=torch.nn.CrossEntropyLoss, classes=np.arange(len(self.classes_)),
+            criterion=torch.nn.CrossEntropyLoss,
+            classes=np.arange(len(self.classes_)),
             **kwargs,
         )
 

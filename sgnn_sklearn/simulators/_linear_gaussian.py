@@ -189,9 +189,7 @@ class LinearGaussian(Simulator):
             )
         A = self.design_matrix
         cov = self.posterior_cov()
-        mean = (
-            self.prior_mean / self.prior_std**2 + X @ A / self.noise_std**2
-        ) @ cov.T
+        mean = (self.prior_mean / self.prior_std**2 + X @ A / self.noise_std**2) @ cov.T
         return mean[:, 0] if self.n_params == 1 else mean
 
     def bayes_risk(self) -> float:

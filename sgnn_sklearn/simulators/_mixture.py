@@ -221,11 +221,13 @@ class MixtureSimulator(Simulator):
         component = rng.choice(len(names), size=n_samples, p=weights)
         seeds = rng.integers(np.iinfo(np.int32).max, size=len(names))
         parts = {}
-        for j, (name, simulator) in enumerate(zip(names, simulators, strict=True)):
+        for j, simulator in enumerate(simulators):
             count = int((component == j).sum())
             if count:
                 part = simulator.simulate(count, random_state=int(seeds[j]))
-                parts[j] = check_simulation(part, simulator, count, allow_nonfinite=True)
+                parts[j] = check_simulation(
+                    part, simulator, count, allow_nonfinite=True
+                )
         n_features = {p.n_features for p in parts.values()}
         if len(n_features) > 1:
             counts = {names[j]: p.n_features for j, p in parts.items()}

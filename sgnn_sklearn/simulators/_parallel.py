@@ -43,9 +43,7 @@ def chunk_seeds(
     sizes = [chunk_size] * (n_samples // chunk_size)
     if n_samples % chunk_size:
         sizes.append(n_samples % chunk_size)
-    seeds = as_generator(random_state).integers(
-        np.iinfo(np.int32).max, size=len(sizes)
-    )
+    seeds = as_generator(random_state).integers(np.iinfo(np.int32).max, size=len(sizes))
     return [(size, int(seed)) for size, seed in zip(sizes, seeds, strict=True)]
 
 

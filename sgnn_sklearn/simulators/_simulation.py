@@ -135,9 +135,7 @@ class Simulation:
         return replace(
             first,
             X=np.concatenate([s.X for s in simulations]),
-            y=None
-            if first.y is None
-            else np.concatenate([s.y for s in simulations]),  # type: ignore[misc]
+            y=None if first.y is None else np.concatenate([s.y for s in simulations]),  # type: ignore[misc]
             params=np.concatenate([s.params for s in simulations]),
             mechanism=None
             if first.mechanism is None

@@ -171,7 +171,9 @@ def check_simulation(
         bad = nonfinite_rows(simulation)
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
-            draw = dict(zip(simulation.param_names, params[first].tolist(), strict=True))
+            draw = dict(
+                zip(simulation.param_names, params[first].tolist(), strict=True)
+            )
             raise ValueError(
                 f"{source} produced NaN or inf in {int(bad.sum())} of {n} samples; "
                 f"the first is row {first}, drawn with parameters {draw}."
