@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import abstractmethod
 from numbers import Integral, Real
 from typing import Any
@@ -17,8 +18,12 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from ..simulators import Simulation, check_simulation, simulate_chunked
+from .._caching import simulate_cached, warn_if_uncacheable
+from .._progress import progress
+from ..simulators import Simulation, check_simulation
+from ._batches import PREDICT_BATCH_SIZE, iterate_batches
 from ._networks import ARCHITECTURES
+from ._online import ForgetBatches, SimulationStream, online_sizes
 
 # Below this many samples no validation share is held out for early stopping;
 # training then stops when the training loss stops improving.
@@ -72,6 +77,9 @@ class BaseSimulationGrounded(BaseEstimator):
     # Whether y may have several columns (regression) or must be 1-D (classes).
     _multi_output = True
 
+    # Declared for type checkers: assigned in ``_train``, read again on finetuning.
+    net_: Any
+
     _parameter_constraints: dict = {
         "simulator": [HasMethods(["simulate"]), None],
         "n_simulations": [Interval(Integral, 1, None, closed="left")],
@@ -90,6 +98,8 @@ class BaseSimulationGrounded(BaseEstimator):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "simulation": [StrOptions({"offline", "online"})],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
     def __init__(
@@ -112,6 +122,8 @@ class BaseSimulationGrounded(BaseEstimator):
         n_jobs: int | None = None,
         random_state: Any = None,
         verbose: int = 0,
+        simulation: str = "offline",
+        memory: Any = None,
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -130,6 +142,8 @@ class BaseSimulationGrounded(BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.simulation = simulation
+        self.memory = memory
 
     # -- what subclasses provide -------------------------------------------------
 
@@ -180,6 +194,19 @@ class BaseSimulationGrounded(BaseEstimator):
         -------
         self
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=3)
+        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=5,
+        ...                                   random_state=0)
+        >>> est.fit(sim).n_simulations_
+        500
+        >>> real = sim.simulate(40, random_state=1)
+        >>> est.set_params(simulator=sim).fit(real.X, real.y).n_features_in_
+        3
         """
         simulator = self.simulator
         if X is not None and is_simulator(X):
@@ -223,26 +250,74 @@ class BaseSimulationGrounded(BaseEstimator):
             self._train(self._transform_inputs(X), targets, n_outputs)
             return self
 
-        simulation = self._simulate(simulator)
-        self.simulator_ = simulator
-        self.n_simulations_ = len(simulation)
-        X_sim = simulation.X
-        self._fit_inputs(X_sim)
-        self.n_features_in_ = X_sim.shape[1]
-        targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
-        self._train(self._transform_inputs(X_sim), targets, n_outputs, presplit=True)
+        warn_if_uncacheable(self.memory, self.random_state)
+        if self.simulation == "online":
+            X_sim = self._fit_online(simulator)
+        else:
+            simulation = self._simulate(simulator)
+            self.simulator_ = simulator
+            self.n_simulations_ = len(simulation)
+            X_sim = simulation.X
+            self._fit_inputs(X_sim)
+            self.n_features_in_ = X_sim.shape[1]
+            targets, n_outputs = self._fit_targets(
+                *self._simulated_targets(simulation)
+            )
+            self._train(
+                self._transform_inputs(X_sim), targets, n_outputs, presplit=True
+            )
         if X is not None:
             self._use_real_data(X, y, X_sim.shape[1])
         return self
 
-    def _simulate(self, simulator: Any) -> Simulation:
-        simulation = simulate_chunked(
-            simulator,
-            self.n_simulations,
-            random_state=self._seeds["simulate"],
-            n_jobs=self.n_jobs,
+    def _simulate(self, simulator: Any, n_samples: int | None = None) -> Simulation:
+        n_samples = self.n_simulations if n_samples is None else n_samples
+        with progress(n_samples, self.verbose, "Simulating") as update:
+            simulation = simulate_cached(
+                simulator,
+                n_samples,
+                self._seeds["simulate"],
+                memory=self.memory,
+                n_jobs=self.n_jobs,
+                progress=update,
+            )
+        return check_simulation(simulation, simulator, n_samples)
+
+    def _fit_online(self, simulator: Any) -> np.ndarray:
+        """Fit scalers on a fixed first chunk, then train on a fresh stream.
+
+        Returns the fixed chunk's inputs (for the feature checks of real data).
+        """
+        n_fixed, n_train = online_sizes(
+            self.n_simulations, self._n_validation(self.n_simulations)
         )
-        return check_simulation(simulation, simulator, self.n_simulations)
+        fixed = self._simulate(simulator, n_fixed)
+        self.simulator_ = simulator
+        self._fit_inputs(fixed.X)
+        self.n_features_in_ = fixed.X.shape[1]
+        targets, n_outputs = self._fit_targets(*self._simulated_targets(fixed))
+        inputs = self._transform_inputs(fixed.X)
+        n_valid = self.n_simulations - n_train
+        stream = SimulationStream(
+            simulator,
+            n_train,
+            random_state=self._seeds["simulate"],
+            encode=self._encode_simulation,
+            n_jobs=self.n_jobs,
+            n_features=inputs.shape[1],
+            validation=(inputs[:n_valid], targets[:n_valid]) if n_valid else None,
+        )
+        del inputs, targets
+        self._train(stream, None, n_outputs)
+        self.n_simulations_ = n_fixed + stream.n_drawn
+        return fixed.X
+
+    def _encode_simulation(
+        self, simulation: Simulation
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The network's inputs and targets for a simulation, as fitted."""
+        targets = self._simulated_targets(simulation)[0]
+        return self._transform_inputs(simulation.X), self._encode_targets(targets)
 
     def _use_real_data(self, X: Any, y: Any, n_sim_features: int) -> None:
         n_features_in = self.n_features_in_
@@ -288,15 +363,29 @@ class BaseSimulationGrounded(BaseEstimator):
         Simulations are i.i.d. draws, so their last share serves as validation;
         real data are shuffled first.
         """
-        if not self.early_stopping or n_samples < MIN_SAMPLES_FOR_VALIDATION:
+        n_valid = self._n_validation(n_samples)
+        if not n_valid:
             return np.arange(n_samples), None
-        n_valid = int(np.ceil(self.validation_fraction * n_samples))
         order = (
             np.arange(n_samples)
             if presplit
             else np.random.RandomState(self._seeds["split"]).permutation(n_samples)
         )
         return order[n_valid:], order[:n_valid]
+
+    def _n_validation(self, n_samples: int) -> int:
+        """Size of the early-stopping validation share (0 when none is held out)."""
+        if not self.early_stopping or n_samples < MIN_SAMPLES_FOR_VALIDATION:
+            return 0
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_valid >= n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} holds out "
+                f"{n_valid} of {n_samples} samples for early stopping and leaves "
+                "none to train on; use more samples (n_simulations) or a "
+                "smaller validation_fraction."
+            )
+        return n_valid
 
     def _train(
         self,
@@ -307,49 +396,61 @@ class BaseSimulationGrounded(BaseEstimator):
         presplit: bool = False,
         finetune: bool = False,
     ) -> None:
-        train, valid = self._split(len(X), presplit)
+        if isinstance(X, SimulationStream):
+            validation = X.validation
+        else:
+            train, valid = self._split(len(X), presplit)
+            validation = None if valid is None else (X[valid], targets[valid])
+            X, targets = _take(X, train), _take(targets, train)
         train_split = (
-            None
-            if valid is None
-            else predefined_split(Dataset(X[valid], targets[valid]))
+            None if validation is None else predefined_split(Dataset(*validation))
         )
-        callbacks = []
+        callbacks: list[tuple[str, Any]] = []
         if self.early_stopping:
             callbacks.append(
                 (
                     "early_stopping",
                     EarlyStopping(
-                        monitor="train_loss" if valid is None else "valid_loss",
+                        monitor="train_loss" if validation is None else "valid_loss",
                         patience=self.n_iter_no_change,
                         load_best=True,
                     ),
                 )
             )
+        if isinstance(X, SimulationStream):
+            callbacks.append(("forget_batches", ForgetBatches()))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seeds["torch"] + int(finetune))
             if finetune:
                 self.net_.train_split = train_split
                 self.net_.callbacks = callbacks
                 self.net_.initialize_callbacks()
-                self.net_.partial_fit(X[train], targets[train])
+                self.net_.partial_fit(X, targets)
             else:
                 module, module_kwargs = self._module()
                 self.net_ = self._make_net(
                     module=module,
                     **{f"module__{k}": v for k, v in module_kwargs.items()},
-                    module__n_features=X.shape[1],
+                    module__n_features=(
+                        X.n_features if isinstance(X, SimulationStream) else X.shape[1]
+                    ),
                     module__n_outputs=n_outputs,
                     optimizer=torch.optim.Adam,
                     lr=self.lr,
                     max_epochs=self.max_epochs,
                     batch_size=self.batch_size,
+                    iterator_train=iterate_batches,
                     iterator_train__shuffle=True,
+                    iterator_valid=iterate_batches,
+                    iterator_valid__batch_size=max(
+                        self.batch_size, PREDICT_BATCH_SIZE
+                    ),
                     train_split=train_split,
                     callbacks=callbacks,
                     device=self._device,
                     verbose=self.verbose,
                 )
-                self.net_.fit(X[train], targets[train])
+                self.net_.fit(X, targets)
         self.n_epochs_ = len(self.net_.history)
 
     def _module(self) -> tuple[Any, dict[str, Any]]:
@@ -372,3 +473,12 @@ class BaseSimulationGrounded(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
         return self._transform_inputs(X)
+
+
+def _take(array: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """``array[indices]``, as a view (no copy) when the indices are a range."""
+    if len(indices) and np.array_equal(
+        indices, np.arange(indices[0], indices[0] + len(indices))
+    ):
+        return array[indices[0] : indices[0] + len(indices)]
+    return array[indices]
