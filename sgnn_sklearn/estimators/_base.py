@@ -17,7 +17,11 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .._persistence import add_version, check_version
 from ..simulators import Simulation, check_simulation, simulate_chunked
+from ._faults import drop_invalid
+from ._inputs import as_network_inputs, match_simulated_feature_names
+from ._interrupts import InterruptGuard, warn_if_interrupted
 from ._networks import ARCHITECTURES
 
 # Below this many samples no validation share is held out for early stopping;
@@ -92,6 +96,8 @@ class BaseSimulationGrounded(BaseEstimator):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "on_invalid": [StrOptions({"drop", "raise"})],
+        "min_valid_fraction": [Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(
@@ -114,6 +120,8 @@ class BaseSimulationGrounded(BaseEstimator):
         n_jobs: int | None = None,
         random_state: Any = None,
         verbose: int = 0,
+        on_invalid: str = "drop",
+        min_valid_fraction: float = 0.5,
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -132,6 +140,8 @@ class BaseSimulationGrounded(BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.on_invalid = on_invalid
+        self.min_valid_fraction = min_valid_fraction
 
     # -- what subclasses provide -------------------------------------------------
 
@@ -216,10 +226,12 @@ class BaseSimulationGrounded(BaseEstimator):
             key: int(rng.randint(np.iinfo(np.int32).max))
             for key in ("simulate", "torch", "split")
         }
+        self._simulated_feature_names = None
         if simulator is None:
             X, y = validate_data(self, X, y, multi_output=self._multi_output)
             self.simulator_ = None
             self.n_simulations_ = 0
+            self.n_invalid_simulations_ = 0
             self._fit_inputs(X)
             targets, n_outputs = self._fit_targets(y)
             self._train(self._transform_inputs(X), targets, n_outputs)
@@ -231,11 +243,19 @@ class BaseSimulationGrounded(BaseEstimator):
         X_sim = simulation.X
         self._fit_inputs(X_sim)
         self.n_features_in_ = X_sim.shape[1]
+        if hasattr(self, "feature_names_in_"):  # left by an earlier fit(X, y)
+            del self.feature_names_in_
         targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
         self._train(
-            self._transform_inputs(X_sim), targets, n_outputs, presplit=True
+            self._transform_inputs(X_sim),
+            targets,
+            n_outputs,
+            presplit=True,
+            on_interrupt_note=(
+                None if X is None else " Fine-tuning on the real data was skipped."
+            ),
         )
-        if X is not None:
+        if X is not None and not self._interrupted:
             self._use_real_data(X, y, X_sim.shape[1])
         return self
 
@@ -246,10 +266,20 @@ class BaseSimulationGrounded(BaseEstimator):
             random_state=self._seeds["simulate"],
             n_jobs=self.n_jobs,
         )
-        return check_simulation(simulation, simulator, self.n_simulations)
+        simulation, self.n_invalid_simulations_ = drop_invalid(
+            check_simulation(
+                simulation, simulator, self.n_simulations, allow_nonfinite=True
+            ),
+            simulator,
+            on_invalid=self.on_invalid,
+            min_valid_fraction=self.min_valid_fraction,
+        )
+        self._simulated_feature_names = tuple(simulation.feature_names)
+        return simulation
 
     def _use_real_data(self, X: Any, y: Any, n_sim_features: int) -> None:
         n_features_in = self.n_features_in_
+        X = match_simulated_feature_names(self, X)
         if y is None:
             X = validate_data(self, X, reset=True)
         else:
@@ -277,12 +307,15 @@ class BaseSimulationGrounded(BaseEstimator):
         else:
             self.preprocessor_ = clone(self.preprocessor).fit(X)
             X = self.preprocessor_.transform(X)
-        self.input_scaler_ = StandardScaler().fit(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # see as_network_inputs
+            self.input_scaler_ = StandardScaler().fit(X)
 
     def _transform_inputs(self, X: np.ndarray) -> np.ndarray:
         if self.preprocessor_ is not None:
             X = self.preprocessor_.transform(X)
-        return self.input_scaler_.transform(X).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = self.input_scaler_.transform(X)
+        return as_network_inputs(scaled, X)
 
     def _split(
         self, n_samples: int, presplit: bool
@@ -310,6 +343,7 @@ class BaseSimulationGrounded(BaseEstimator):
         *,
         presplit: bool = False,
         finetune: bool = False,
+        on_interrupt_note: str | None = None,
     ) -> None:
         train, valid = self._split(len(X), presplit)
         train_split = (
@@ -329,6 +363,8 @@ class BaseSimulationGrounded(BaseEstimator):
                     ),
                 )
             )
+        guard = InterruptGuard()
+        callbacks.append(("interrupt_guard", guard))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seeds["torch"] + int(finetune))
             if finetune:
@@ -355,6 +391,9 @@ class BaseSimulationGrounded(BaseEstimator):
                 )
                 self.net_.fit(X[train], targets[train])
         self.n_epochs_ = len(self.net_.history)
+        self._interrupted = warn_if_interrupted(
+            guard, self.net_, type(self).__name__, on_interrupt_note or ""
+        )
 
     def _module(self) -> tuple[Any, dict[str, Any]]:
         module = (
@@ -374,5 +413,13 @@ class BaseSimulationGrounded(BaseEstimator):
 
     def _network_inputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        X = validate_data(self, match_simulated_feature_names(self, X), reset=False)
         return self._transform_inputs(X)
+
+    # -- pickling -----------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        return add_version(super().__getstate__())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(check_version(state, type(self).__name__))

@@ -14,6 +14,7 @@ from skorch import NeuralNetClassifier
 
 from ..simulators import Simulation
 from ._base import BaseSimulationGrounded
+from ._inference import ReproducibleNetClassifier
 
 
 class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
@@ -68,6 +69,13 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         Seeds simulations, initialisation, shuffling and splits.
     verbose : int, default=0
         0 prints nothing; 1 prints skorch's table of epochs.
+    on_invalid : {"drop", "raise"}, default="drop"
+        What to do with invalid simulations (NaN or inf, or a draw that
+        raised): drop them with a warning that counts them, or raise at the
+        first one. See :class:`SimulationGroundedRegressor`.
+    min_valid_fraction : float in [0, 1], default=0.5
+        With ``on_invalid="drop"``, ``fit`` raises when the valid share of the
+        simulations, or of any mechanism, is below this.
 
     Attributes
     ----------
@@ -81,6 +89,9 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         Number of simulations trained on (0 without a simulator).
     n_epochs_ : int
         Number of epochs run in the last training phase.
+    n_invalid_simulations_ : int
+        Number of invalid simulations dropped (see ``on_invalid``); 0 without
+        a simulator.
     preprocessor_ : transformer or None
         The fitted clone of ``preprocessor``.
     input_scaler_ : sklearn.preprocessing.StandardScaler
@@ -99,6 +110,12 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     -----
     As for the regressor, preprocessing placed before the estimator in a
     ``Pipeline`` never sees the simulations; use ``preprocessor``.
+
+    Invalid simulations are dropped, not replaced, and a KeyboardInterrupt
+    keeps the best weights so far, as for the regressor (see its Notes).
+    Dropping changes the mechanisms' prior weights when they fail at
+    different rates; the warning gives the counts by mechanism.
+    ``predict_proba`` is bit-identical whatever the batch size on CPU.
 
     Examples
     --------
@@ -141,7 +158,7 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes to "
-                f"learn from; got 1 class: {self.classes_[0]!r}."
+                f"learn from; got 1 class: {self.classes_.tolist()[0]!r}."
             )
         return self._encode_targets(y), len(self.classes_)
 
@@ -158,7 +175,7 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         return self._label_encoder.transform(y).astype(np.int64)
 
     def _make_net(self, **kwargs: Any) -> NeuralNetClassifier:
-        return NeuralNetClassifier(
+        return ReproducibleNetClassifier(
             criterion=torch.nn.CrossEntropyLoss, classes=np.arange(len(self.classes_)),
             **kwargs,
         )
