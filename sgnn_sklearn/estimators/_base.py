@@ -18,6 +18,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .._persistence import add_version, check_version
+from .._progress import progress
 from ..simulators import Simulation, check_simulation, simulate_chunked
 from ._faults import drop_invalid
 from ._inputs import as_network_inputs, match_simulated_feature_names
@@ -43,9 +44,7 @@ def is_simulator(obj: Any) -> bool:
 
 def _is_array_like(obj: Any) -> bool:
     return (
-        hasattr(obj, "__array__")
-        or hasattr(obj, "__len__")
-        or hasattr(obj, "shape")
+        hasattr(obj, "__array__") or hasattr(obj, "__len__") or hasattr(obj, "shape")
     ) and not isinstance(obj, str | bytes)
 
 
@@ -77,6 +76,9 @@ class BaseSimulationGrounded(BaseEstimator):
 
     # Whether y may have several columns (regression) or must be 1-D (classes).
     _multi_output = True
+
+    # Declared for type checkers: assigned in ``_train``, read again on finetuning.
+    net_: Any
 
     _parameter_constraints: dict = {
         "simulator": [HasMethods(["simulate"]), None],
@@ -192,6 +194,19 @@ class BaseSimulationGrounded(BaseEstimator):
         -------
         self
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=3)
+        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=5,
+        ...                                   random_state=0)
+        >>> est.fit(sim).n_simulations_
+        500
+        >>> real = sim.simulate(40, random_state=1)
+        >>> est.set_params(simulator=sim).fit(real.X, real.y).n_features_in_
+        3
         """
         simulator = self.simulator
         if X is not None and is_simulator(X):
@@ -260,12 +275,14 @@ class BaseSimulationGrounded(BaseEstimator):
         return self
 
     def _simulate(self, simulator: Any) -> Simulation:
-        simulation = simulate_chunked(
-            simulator,
-            self.n_simulations,
-            random_state=self._seeds["simulate"],
-            n_jobs=self.n_jobs,
-        )
+        with progress(self.n_simulations, self.verbose, "Simulating") as update:
+            simulation = simulate_chunked(
+                simulator,
+                self.n_simulations,
+                random_state=self._seeds["simulate"],
+                n_jobs=self.n_jobs,
+                progress=update,
+            )
         simulation, self.n_invalid_simulations_ = drop_invalid(
             check_simulation(
                 simulation, simulator, self.n_simulations, allow_nonfinite=True

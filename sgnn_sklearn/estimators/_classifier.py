@@ -68,7 +68,9 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     random_state : int, RandomState instance or None, default=None
         Seeds simulations, initialisation, shuffling and splits.
     verbose : int, default=0
-        0 prints nothing; 1 prints skorch's table of epochs.
+        0 prints nothing. 1 or more shows the simulations' progress as a tqdm
+        bar on stderr (plain counts if tqdm cannot be imported) and skorch's
+        table of epochs on stdout.
     on_invalid : {"drop", "raise"}, default="drop"
         What to do with invalid simulations (NaN or inf, or a draw that
         raised): drop them with a warning that counts them, or raise at the
@@ -141,8 +143,7 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
             return np.asarray(simulation.mechanism), ("mechanism",)
         if simulation.y is None:
             raise ValueError(
-                "The simulation has neither mechanism labels nor targets y to "
-                "classify."
+                "The simulation has neither mechanism labels nor targets y to classify."
             )
         return np.asarray(simulation.y), tuple(simulation.target_names)
 
@@ -176,7 +177,8 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
 
     def _make_net(self, **kwargs: Any) -> NeuralNetClassifier:
         return ReproducibleNetClassifier(
-            criterion=torch.nn.CrossEntropyLoss, classes=np.arange(len(self.classes_)),
+            criterion=torch.nn.CrossEntropyLoss,
+            classes=np.arange(len(self.classes_)),
             **kwargs,
         )
 

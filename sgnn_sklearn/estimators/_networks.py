@@ -12,7 +12,9 @@ import torch
 from torch import nn
 
 
-def _dense_stack(n_in: int, hidden_layer_sizes: Sequence[int], dropout: float) -> nn.Sequential:
+def _dense_stack(
+    n_in: int, hidden_layer_sizes: Sequence[int], dropout: float
+) -> nn.Sequential:
     layers: list[nn.Module] = []
     for width in hidden_layer_sizes:
         layers += [nn.Linear(n_in, int(width)), nn.ReLU()]
@@ -111,7 +113,9 @@ class ConvNet(nn.Module):
             n_in, length = n_out, (length - 1) // 2 + 1
         self.conv = nn.Sequential(*convs)
         self.body = _dense_stack(n_in * length, hidden_layer_sizes, dropout)
-        width = int(hidden_layer_sizes[-1]) if len(hidden_layer_sizes) else n_in * length
+        width = (
+            int(hidden_layer_sizes[-1]) if len(hidden_layer_sizes) else n_in * length
+        )
         self.head = nn.Linear(width, n_outputs)
 
     def embed(self, X: torch.Tensor) -> torch.Tensor:

@@ -81,7 +81,9 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         Seeds the simulations, the network's initialisation, shuffling and
         the validation split. An int gives bit-identical results on CPU.
     verbose : int, default=0
-        0 prints nothing; 1 prints skorch's table of epochs.
+        0 prints nothing. 1 or more shows the simulations' progress as a tqdm
+        bar on stderr (plain counts if tqdm cannot be imported) and skorch's
+        table of epochs on stdout.
     on_invalid : {"drop", "raise"}, default="drop"
         What to do with invalid simulations: rows whose ``X`` or ``y`` holds
         NaN or inf, and draws that raised (e.g. in a

@@ -217,8 +217,8 @@ class FunctionSimulator(Simulator):
         if not succeeded:
             raise RuntimeError(
                 f"FunctionSimulator: the function raised on every one of the "
-                f"{len(params)} draws; the first, with parameters {draw(0)}, raised "
-                f"{errors[0]!r}."
+                f"{len(params)} draws; it raised first on draw 0, with parameters "
+                f"{draw(0)}: {errors[0]!r}."
             ) from errors[0]
         returns_y = {results[i][1] is not None for i in succeeded}
         if len(returns_y) > 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,9 +39,7 @@ def chunk_seeds(
     sizes = [chunk_size] * (n_samples // chunk_size)
     if n_samples % chunk_size:
         sizes.append(n_samples % chunk_size)
-    seeds = as_generator(random_state).integers(
-        np.iinfo(np.int32).max, size=len(sizes)
-    )
+    seeds = as_generator(random_state).integers(np.iinfo(np.int32).max, size=len(sizes))
     return [(size, int(seed)) for size, seed in zip(sizes, seeds, strict=True)]
 
 
@@ -60,6 +59,7 @@ def simulate_chunked(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     n_jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Simulation:
     """Simulate ``n_samples`` in chunks, in parallel through joblib.
 
@@ -80,10 +80,14 @@ def simulate_chunked(
         Samples per chunk.
     n_jobs : int, default=None
         Number of joblib workers.
+    progress : callable, default=None
+        Called with the number of samples of each chunk as it arrives, e.g. a
+        progress bar's ``update``.
 
     Returns
     -------
     Simulation
+        All ``n_samples`` samples, the chunks in order.
 
     Examples
     --------
@@ -96,8 +100,14 @@ def simulate_chunked(
     """
     chunks = chunk_seeds(n_samples, random_state, chunk_size)
     if len(chunks) == 1:
-        return _simulate_chunk(simulator, *chunks[0])
-    parts = Parallel(n_jobs=n_jobs)(
-        delayed(_simulate_chunk)(simulator, size, seed) for size, seed in chunks
-    )
-    return Simulation.concatenate(parts)
+        parts = iter([_simulate_chunk(simulator, *chunks[0])])
+    else:
+        parts = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_simulate_chunk)(simulator, size, seed) for size, seed in chunks
+        )
+    collected = []
+    for part in parts:
+        collected.append(part)
+        if progress is not None:
+            progress(len(part))
+    return collected[0] if len(collected) == 1 else Simulation.concatenate(collected)

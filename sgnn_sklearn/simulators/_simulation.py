@@ -67,7 +67,14 @@ class Simulation:
 
     @property
     def n_features(self) -> int:
-        """Number of observed features (columns of ``X``)."""
+        """Number of observed features (columns of ``X``).
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> LinearGaussian(n_features=3).simulate(2, random_state=0).n_features
+        3
+        """
         return int(self.X.shape[1])
 
     def take(self, indices: Sequence[int] | np.ndarray) -> Simulation:
@@ -142,9 +149,7 @@ class Simulation:
         return replace(
             first,
             X=np.concatenate([s.X for s in simulations]),
-            y=None
-            if first.y is None
-            else np.concatenate([s.y for s in simulations]),  # type: ignore[misc]
+            y=None if first.y is None else np.concatenate([s.y for s in simulations]),  # type: ignore[misc]
             params=np.concatenate([s.params for s in simulations]),
             mechanism=None
             if first.mechanism is None

@@ -253,8 +253,14 @@ def check_simulation(
             raise invalid_row_error(
                 simulation,
                 first,
-                f"{source} produced {int(bad.sum())} invalid samples of {n} "
-                f"({int((bad & ~failed).sum())} with NaN or inf, "
-                f"{int(failed.sum())} whose draw raised); the first is ",
+                (
+                    f"{source} produced {int(bad.sum())} invalid samples of {n} "
+                    f"({int((bad & ~failed).sum())} with NaN or inf, "
+                    f"{int(failed.sum())} whose draw raised)"
+                    if failed.any()
+                    else f"{source} produced NaN or inf in {int(bad.sum())} of {n} "
+                    "samples"
+                )
+                + "; the first is ",
             )
     return simulation
