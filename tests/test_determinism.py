@@ -146,11 +146,13 @@ def wide():
 def test_predictions_do_not_depend_on_the_predict_batch_size(wide, batch_size):
     est, X = wide
     reference = est.predict(X)
-    est.net_.set_params(batch_size=batch_size)
+    # predict's batches come from skorch's iterator_valid (see _train).
+    default = est.net_.iterator_valid__batch_size
+    est.net_.iterator_valid__batch_size = batch_size
     try:
         np.testing.assert_array_equal(est.predict(X), reference)
     finally:
-        est.net_.set_params(batch_size=est.batch_size)
+        est.net_.iterator_valid__batch_size = default
 
 
 def test_predictions_do_not_depend_on_how_X_is_split(wide):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import abstractmethod
 from numbers import Integral, Real
 from typing import Any
@@ -17,13 +18,16 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .._caching import simulate_cached, warn_if_uncacheable
 from .._persistence import add_version, check_version
 from .._progress import progress
-from ..simulators import Simulation, check_simulation, simulate_chunked
-from ._faults import drop_invalid
+from ..simulators import Simulation, check_simulation
+from ._batches import PREDICT_BATCH_SIZE, iterate_batches
+from ._faults import drop_invalid, warn_dropped_online
 from ._inputs import as_network_inputs, match_simulated_feature_names
 from ._interrupts import InterruptGuard, warn_if_interrupted
 from ._networks import ARCHITECTURES
+from ._online import ForgetBatches, SimulationStream, online_sizes
 
 # Below this many samples no validation share is held out for early stopping;
 # training then stops when the training loss stops improving.
@@ -98,6 +102,8 @@ class BaseSimulationGrounded(BaseEstimator):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "simulation": [StrOptions({"offline", "online"})],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
         "on_invalid": [StrOptions({"drop", "raise"})],
         "min_valid_fraction": [Interval(Real, 0, 1, closed="both")],
     }
@@ -122,6 +128,8 @@ class BaseSimulationGrounded(BaseEstimator):
         n_jobs: int | None = None,
         random_state: Any = None,
         verbose: int = 0,
+        simulation: str = "offline",
+        memory: Any = None,
         on_invalid: str = "drop",
         min_valid_fraction: float = 0.5,
     ) -> None:
@@ -142,6 +150,8 @@ class BaseSimulationGrounded(BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.simulation = simulation
+        self.memory = memory
         self.on_invalid = on_invalid
         self.min_valid_fraction = min_valid_fraction
 
@@ -252,47 +262,110 @@ class BaseSimulationGrounded(BaseEstimator):
             self._train(self._transform_inputs(X), targets, n_outputs)
             return self
 
-        simulation = self._simulate(simulator)
-        self.simulator_ = simulator
-        self.n_simulations_ = len(simulation)
-        X_sim = simulation.X
-        self._fit_inputs(X_sim)
-        self.n_features_in_ = X_sim.shape[1]
+        warn_if_uncacheable(self.memory, self.random_state)
         if hasattr(self, "feature_names_in_"):  # left by an earlier fit(X, y)
             del self.feature_names_in_
-        targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
-        self._train(
-            self._transform_inputs(X_sim),
-            targets,
-            n_outputs,
-            presplit=True,
-            on_interrupt_note=(
-                None if X is None else " Fine-tuning on the real data was skipped."
-            ),
+        interrupt_note = (
+            None if X is None else " Fine-tuning on the real data was skipped."
         )
+        if self.simulation == "online":
+            X_sim = self._fit_online(simulator, interrupt_note)
+        else:
+            simulation = self._simulate(simulator)
+            self.simulator_ = simulator
+            self.n_simulations_ = len(simulation)
+            X_sim = simulation.X
+            self._fit_inputs(X_sim)
+            self.n_features_in_ = X_sim.shape[1]
+            targets, n_outputs = self._fit_targets(
+                *self._simulated_targets(simulation)
+            )
+            self._train(
+                self._transform_inputs(X_sim),
+                targets,
+                n_outputs,
+                presplit=True,
+                on_interrupt_note=interrupt_note,
+            )
         if X is not None and not self._interrupted:
             self._use_real_data(X, y, X_sim.shape[1])
         return self
 
-    def _simulate(self, simulator: Any) -> Simulation:
-        with progress(self.n_simulations, self.verbose, "Simulating") as update:
-            simulation = simulate_chunked(
+    def _simulate(self, simulator: Any, n_samples: int | None = None) -> Simulation:
+        n_samples = self.n_simulations if n_samples is None else n_samples
+        with progress(n_samples, self.verbose, "Simulating") as update:
+            simulation = simulate_cached(
                 simulator,
-                self.n_simulations,
-                random_state=self._seeds["simulate"],
+                n_samples,
+                self._seeds["simulate"],
+                memory=self.memory,
                 n_jobs=self.n_jobs,
                 progress=update,
             )
         simulation, self.n_invalid_simulations_ = drop_invalid(
-            check_simulation(
-                simulation, simulator, self.n_simulations, allow_nonfinite=True
-            ),
+            check_simulation(simulation, simulator, n_samples, allow_nonfinite=True),
             simulator,
             on_invalid=self.on_invalid,
             min_valid_fraction=self.min_valid_fraction,
         )
         self._simulated_feature_names = tuple(simulation.feature_names)
         return simulation
+
+    def _fit_online(
+        self, simulator: Any, interrupt_note: str | None = None
+    ) -> np.ndarray:
+        """Fit scalers on a fixed first chunk, then train on a fresh stream.
+
+        Returns the fixed chunk's inputs (for the feature checks of real data).
+        """
+        n_fixed, n_train = online_sizes(
+            self.n_simulations, self._n_validation(self.n_simulations)
+        )
+        fixed = self._simulate(simulator, n_fixed)
+        self.simulator_ = simulator
+        self._fit_inputs(fixed.X)
+        self.n_features_in_ = fixed.X.shape[1]
+        targets, n_outputs = self._fit_targets(*self._simulated_targets(fixed))
+        inputs = self._transform_inputs(fixed.X)
+        n_valid = self.n_simulations - n_train
+        stream = SimulationStream(
+            simulator,
+            n_train,
+            random_state=self._seeds["simulate"],
+            encode=self._encode_simulation,
+            n_jobs=self.n_jobs,
+            n_features=inputs.shape[1],
+            validation=(inputs[:n_valid], targets[:n_valid]) if n_valid else None,
+            on_chunk=self._drop_invalid_online,
+        )
+        del inputs, targets
+        n_invalid_fixed, self._n_invalid_online = self.n_invalid_simulations_, 0
+        self._train(stream, None, n_outputs, on_interrupt_note=interrupt_note)
+        warn_dropped_online(
+            self._n_invalid_online, stream.n_drawn, simulator, n_invalid_fixed
+        )
+        self.n_invalid_simulations_ = n_invalid_fixed + self._n_invalid_online
+        self.n_simulations_ = len(fixed) + stream.n_drawn - self._n_invalid_online
+        return fixed.X
+
+    def _drop_invalid_online(self, simulation: Simulation) -> Simulation:
+        """The fault policy on one chunk of the online stream, counted, unwarned."""
+        simulation, n_invalid = drop_invalid(
+            simulation,
+            self.simulator_,
+            on_invalid=self.on_invalid,
+            min_valid_fraction=self.min_valid_fraction,
+            warn=False,
+        )
+        self._n_invalid_online += n_invalid
+        return simulation
+
+    def _encode_simulation(
+        self, simulation: Simulation
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The network's inputs and targets for a simulation, as fitted."""
+        targets = self._simulated_targets(simulation)[0]
+        return self._transform_inputs(simulation.X), self._encode_targets(targets)
 
     def _use_real_data(self, X: Any, y: Any, n_sim_features: int) -> None:
         n_features_in = self.n_features_in_
@@ -342,15 +415,29 @@ class BaseSimulationGrounded(BaseEstimator):
         Simulations are i.i.d. draws, so their last share serves as validation;
         real data are shuffled first.
         """
-        if not self.early_stopping or n_samples < MIN_SAMPLES_FOR_VALIDATION:
+        n_valid = self._n_validation(n_samples)
+        if not n_valid:
             return np.arange(n_samples), None
-        n_valid = int(np.ceil(self.validation_fraction * n_samples))
         order = (
             np.arange(n_samples)
             if presplit
             else np.random.RandomState(self._seeds["split"]).permutation(n_samples)
         )
         return order[n_valid:], order[:n_valid]
+
+    def _n_validation(self, n_samples: int) -> int:
+        """Size of the early-stopping validation share (0 when none is held out)."""
+        if not self.early_stopping or n_samples < MIN_SAMPLES_FOR_VALIDATION:
+            return 0
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_valid >= n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} holds out "
+                f"{n_valid} of {n_samples} samples for early stopping and leaves "
+                "none to train on; use more samples (n_simulations) or a "
+                "smaller validation_fraction."
+            )
+        return n_valid
 
     def _train(
         self,
@@ -362,24 +449,29 @@ class BaseSimulationGrounded(BaseEstimator):
         finetune: bool = False,
         on_interrupt_note: str | None = None,
     ) -> None:
-        train, valid = self._split(len(X), presplit)
+        if isinstance(X, SimulationStream):
+            validation = X.validation
+        else:
+            train, valid = self._split(len(X), presplit)
+            validation = None if valid is None else (X[valid], targets[valid])
+            X, targets = _take(X, train), _take(targets, train)
         train_split = (
-            None
-            if valid is None
-            else predefined_split(Dataset(X[valid], targets[valid]))
+            None if validation is None else predefined_split(Dataset(*validation))
         )
-        callbacks = []
+        callbacks: list[tuple[str, Any]] = []
         if self.early_stopping:
             callbacks.append(
                 (
                     "early_stopping",
                     EarlyStopping(
-                        monitor="train_loss" if valid is None else "valid_loss",
+                        monitor="train_loss" if validation is None else "valid_loss",
                         patience=self.n_iter_no_change,
                         load_best=True,
                     ),
                 )
             )
+        if isinstance(X, SimulationStream):
+            callbacks.append(("forget_batches", ForgetBatches()))
         guard = InterruptGuard()
         callbacks.append(("interrupt_guard", guard))
         with torch.random.fork_rng(devices=[]):
@@ -388,25 +480,32 @@ class BaseSimulationGrounded(BaseEstimator):
                 self.net_.train_split = train_split
                 self.net_.callbacks = callbacks
                 self.net_.initialize_callbacks()
-                self.net_.partial_fit(X[train], targets[train])
+                self.net_.partial_fit(X, targets)
             else:
                 module, module_kwargs = self._module()
                 self.net_ = self._make_net(
                     module=module,
                     **{f"module__{k}": v for k, v in module_kwargs.items()},
-                    module__n_features=X.shape[1],
+                    module__n_features=(
+                        X.n_features if isinstance(X, SimulationStream) else X.shape[1]
+                    ),
                     module__n_outputs=n_outputs,
                     optimizer=torch.optim.Adam,
                     lr=self.lr,
                     max_epochs=self.max_epochs,
                     batch_size=self.batch_size,
+                    iterator_train=iterate_batches,
                     iterator_train__shuffle=True,
+                    iterator_valid=iterate_batches,
+                    iterator_valid__batch_size=max(
+                        self.batch_size, PREDICT_BATCH_SIZE
+                    ),
                     train_split=train_split,
                     callbacks=callbacks,
                     device=self._device,
                     verbose=self.verbose,
                 )
-                self.net_.fit(X[train], targets[train])
+                self.net_.fit(X, targets)
         self.n_epochs_ = len(self.net_.history)
         self._interrupted = warn_if_interrupted(
             guard, self.net_, type(self).__name__, on_interrupt_note or ""
@@ -440,3 +539,11 @@ class BaseSimulationGrounded(BaseEstimator):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(check_version(state, type(self).__name__))
+
+def _take(array: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """``array[indices]``, as a view (no copy) when the indices are a range."""
+    if len(indices) and np.array_equal(
+        indices, np.arange(indices[0], indices[0] + len(indices))
+    ):
+        return array[indices[0] : indices[0] + len(indices)]
+    return array[indices]

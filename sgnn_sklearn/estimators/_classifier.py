@@ -47,7 +47,8 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
     batch_size : int, default=128
-        Mini-batch size for training and prediction.
+        Mini-batch size for training; prediction runs in batches of
+        ``max(batch_size, 4096)`` rows.
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs, and keep the best weights.
@@ -71,6 +72,15 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         0 prints nothing. 1 or more shows the simulations' progress as a tqdm
         bar on stderr (plain counts if tqdm cannot be imported) and skorch's
         table of epochs on stdout.
+    simulation : {"offline", "online"}, default="offline"
+        ``"online"`` draws fresh simulations for every epoch, chunk by chunk,
+        with memory that does not grow with ``n_simulations``; see
+        :class:`SimulationGroundedRegressor`. The fixed first chunk (up to
+        8192 simulations) must show every class.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Caches the simulated training set on disk, keyed by the simulator,
+        ``n_simulations`` and the seed (``random_state`` must be an int); see
+        :class:`SimulationGroundedRegressor`.
     on_invalid : {"drop", "raise"}, default="drop"
         What to do with invalid simulations (NaN or inf, or a draw that
         raised): drop them with a warning that counts them, or raise at the
@@ -88,12 +98,14 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     simulator_ : object or None
         The simulator trained on, or None.
     n_simulations_ : int
-        Number of simulations trained on (0 without a simulator).
+        Number of valid simulations drawn for training (0 without a
+        simulator): ``n_simulations`` less ``n_invalid_simulations_``, and in
+        online mode summed over the epochs.
     n_epochs_ : int
         Number of epochs run in the last training phase.
     n_invalid_simulations_ : int
         Number of invalid simulations dropped (see ``on_invalid``); 0 without
-        a simulator.
+        a simulator. In online mode, summed over the epochs.
     preprocessor_ : transformer or None
         The fitted clone of ``preprocessor``.
     input_scaler_ : sklearn.preprocessing.StandardScaler

@@ -42,6 +42,7 @@ def drop_invalid(
     *,
     on_invalid: str = "drop",
     min_valid_fraction: float = 0.5,
+    warn: bool = True,
 ) -> tuple[Simulation, int]:
     """Apply the fault policy to a simulation; return the valid rows and the count.
 
@@ -60,6 +61,9 @@ def drop_invalid(
         With ``"drop"``, a ValueError is raised when the valid share of the
         simulations, or of any mechanism of a mixture, is below this (it is
         chained to the first exception a draw raised, if any).
+    warn : bool, default=True
+        Whether to warn when rows are dropped (online training counts them
+        over its chunks and warns once, see :func:`warn_dropped_online`).
 
     Returns
     -------
@@ -121,6 +125,8 @@ def drop_invalid(
                 "train on the valid ones. The first invalid is "
                 f"{describe_row(simulation, first)}."
             ) from cause
+    if not warn:
+        return simulation.take(~invalid), n_invalid
     warnings.warn(
         f"{summary} and were dropped; training on the other "
         f"{n_samples - n_invalid} (n_invalid_simulations_ keeps the count). The "
@@ -129,3 +135,34 @@ def drop_invalid(
         stacklevel=2,
     )
     return simulation.take(~invalid), n_invalid
+
+
+def warn_dropped_online(
+    n_invalid: int, n_drawn: int, simulator: Any, n_invalid_fixed: int = 0
+) -> None:
+    """Warn once about the invalid simulations dropped from an online stream.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_dropped_online(3, 200, LinearGaussian())
+    ...     warn_dropped_online(0, 200, LinearGaussian())
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    3 of the 200 simulations that LinearGaussian drew online were invalid ...
+    >>> len(caught)
+    1
+    """
+    if not n_invalid:
+        return
+    warnings.warn(
+        f"{n_invalid} of the {n_drawn} simulations that "
+        f"{describe_simulator(simulator)} drew online were invalid (NaN or inf, "
+        "or a draw that raised) and were dropped from their epochs' batches; "
+        f"with the {n_invalid_fixed} dropped from the fixed first chunk, "
+        "n_invalid_simulations_ keeps the count.",
+        UserWarning,
+        stacklevel=3,
+    )

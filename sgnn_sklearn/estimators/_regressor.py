@@ -34,8 +34,9 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         Its parameters are reachable as ``simulator__PARAM`` in grid searches.
     n_simulations : int, default=10_000
         Number of simulations drawn for training (a share of them is held out
-        for early stopping). More simulations bring the fit closer to the
-        posterior mean; more epochs do not.
+        for early stopping); per epoch when ``simulation="online"``. More
+        simulations bring the fit closer to the posterior mean; more epochs
+        over the same simulations do not.
     architecture : {"mlp", "cnn"} or torch.nn.Module class, default="mlp"
         ``"mlp"``: fully connected network. ``"cnn"``: 1-D convolutions over
         the features read as one time series. A module class is called with
@@ -50,7 +51,9 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
     batch_size : int, default=128
-        Mini-batch size for training and prediction.
+        Mini-batch size for training. Prediction and validation run in
+        batches of ``max(batch_size, 4096)`` rows, so their memory does not
+        grow with the number of rows.
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs, and keep the best weights. With fewer
@@ -73,10 +76,13 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         cross-validation.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Torch device for training and prediction. ``"auto"`` uses a GPU when
-        torch finds one.
+        torch finds one. A model trained on a GPU loads (unpickles) and
+        predicts on a machine without one, on the CPU.
     n_jobs : int, default=None
         Number of joblib workers that run the simulations (in chunks, each
-        with its own seed, so results do not depend on ``n_jobs``).
+        with its own seed, so results do not depend on ``n_jobs``). Inside
+        ``joblib.parallel_config(backend="dask")`` the chunks run on a Dask
+        cluster; see Notes.
     random_state : int, RandomState instance or None, default=None
         Seeds the simulations, the network's initialisation, shuffling and
         the validation split. An int gives bit-identical results on CPU.
@@ -84,6 +90,22 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         0 prints nothing. 1 or more shows the simulations' progress as a tqdm
         bar on stderr (plain counts if tqdm cannot be imported) and skorch's
         table of epochs on stdout.
+    simulation : {"offline", "online"}, default="offline"
+        ``"offline"`` simulates ``n_simulations`` once (in chunks) and trains
+        on them for every epoch. ``"online"`` draws ``n_simulations`` fresh
+        simulations for every epoch, chunk by chunk (8192 at a time, one
+        chunk per joblib worker), so memory stays flat however large the
+        budget; inputs and targets are standardised on a fixed first chunk,
+        which also holds the validation share (at most one chunk). Online
+        training cannot overfit the simulations: more epochs mean more data.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Caches the simulated training set on disk, as ``Pipeline``'s
+        ``memory``: a directory or a ``joblib.Memory``. The key is the
+        simulator (class and parameters), ``n_simulations`` and the seed drawn
+        from ``random_state`` (which must be an int for a refit to find its
+        simulations), so ``GridSearchCV`` or ``cross_val_score`` over network
+        parameters simulate once. Online mode caches only its fixed first
+        chunk.
     on_invalid : {"drop", "raise"}, default="drop"
         What to do with invalid simulations: rows whose ``X`` or ``y`` holds
         NaN or inf, and draws that raised (e.g. in a
@@ -106,12 +128,14 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     simulator_ : object or None
         The simulator trained on, or None after ``fit(X, y)`` without one.
     n_simulations_ : int
-        Number of simulations trained on (0 without a simulator).
+        Number of valid simulations drawn for training (0 without a
+        simulator): ``n_simulations`` less ``n_invalid_simulations_``, and in
+        online mode summed over the epochs.
     n_epochs_ : int
         Number of epochs run in the last training phase.
     n_invalid_simulations_ : int
         Number of invalid simulations dropped (see ``on_invalid``); 0 without
-        a simulator.
+        a simulator. In online mode, summed over the epochs.
     preprocessor_ : transformer or None
         The fitted clone of ``preprocessor``.
     input_scaler_ : sklearn.preprocessing.StandardScaler
@@ -161,6 +185,20 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     batched kernels), because batched matrix products round differently with
     the number of rows. A pickled model records the sgnn_sklearn version; loading
     it with another version warns (``sgnn_sklearn.ModelVersionWarning``).
+
+    Scale: simulations run through joblib, so a slow simulator can run on a
+    cluster with no change to the code::
+
+        from dask.distributed import Client
+        import joblib
+        client = Client("scheduler-address:8786")
+        with joblib.parallel_config(backend="dask"):
+            est.fit(simulator)
+
+    With a large budget, ``simulation="online"`` keeps memory flat, and
+    ``device="cuda"`` trains on a GPU. Training on several GPUs goes through
+    skorch's Accelerate integration; see the "Scaling" page of the
+    documentation.
 
     Examples
     --------
