@@ -6,10 +6,12 @@ its parameters, then predict on real observations: ``est.fit(simulator)``,
 """
 
 from . import simulators
+from ._persistence import ModelVersionWarning
 from ._version import __version__
 from .estimators import SimulationGroundedClassifier, SimulationGroundedRegressor
 
 __all__ = [
+    "ModelVersionWarning",
     "SimulationGroundedClassifier",
     "SimulationGroundedRegressor",
     "__version__",

@@ -50,7 +50,8 @@ def public_objects() -> dict[str, list[tuple[str, Any]]]:
     --------
     >>> objects = public_objects()
     >>> [name for name, _ in objects["sgnn_sklearn"]]
-    ['SimulationGroundedClassifier', 'SimulationGroundedRegressor']
+    ['ModelVersionWarning', 'SimulationGroundedClassifier',
+     'SimulationGroundedRegressor']
     """
     seen: set[int] = set()
     found = {}

@@ -175,8 +175,13 @@ def test_simulator_with_wrong_shape_is_named():
 
 
 def test_simulator_with_non_finite_output_is_named():
-    with pytest.raises(ValueError, match="Simulator _NonFinite produced NaN or inf"):
+    # The default fault policy drops the row and says so; "raise" stops fit.
+    with pytest.warns(UserWarning, match="1 of 50 simulations from _NonFinite"):
         SimulationGroundedRegressor(_NonFinite(), n_simulations=50).fit()
+    with pytest.raises(ValueError, match="Simulator _NonFinite produced NaN or inf"):
+        SimulationGroundedRegressor(
+            _NonFinite(), n_simulations=50, on_invalid="raise"
+        ).fit()
 
 
 def test_simulator_returning_the_wrong_type_is_named():

@@ -112,13 +112,21 @@ def test_online_with_too_few_simulations_for_validation_trains_without():
     assert est.n_simulations_ == 10 + 2 * 10
 
 
-def test_online_rejects_nonfinite_simulations_in_the_stream():
+def test_online_applies_the_fault_policy_to_the_stream():
+    # One NaN row in each epoch's chunk: dropped and counted once by default,
+    # raised at once with on_invalid="raise".
     NaNAfterFirstCall.n_calls = 0
     est = SimulationGroundedRegressor(
         NaNAfterFirstCall(), 200, max_epochs=2, simulation="online", **SMALL
     )
-    with pytest.raises(ValueError, match="NaN or inf in 1 of"):
+    with pytest.warns(UserWarning, match="2 of the 360 simulations") as caught:
         est.fit()
+    assert len([w for w in caught if "drew online" in str(w.message)]) == 1
+    assert est.n_invalid_simulations_ == 2
+    assert est.n_simulations_ == 200 + 360 - 2
+    NaNAfterFirstCall.n_calls = 0
+    with pytest.raises(ValueError, match="NaN or inf in 1 of"):
+        est.set_params(on_invalid="raise").fit()
 
 
 @pytest.mark.parametrize("simulation", ["offline", "online"])

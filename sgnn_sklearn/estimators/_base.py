@@ -19,9 +19,13 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .._caching import simulate_cached, warn_if_uncacheable
+from .._persistence import add_version, check_version
 from .._progress import progress
 from ..simulators import Simulation, check_simulation
 from ._batches import PREDICT_BATCH_SIZE, iterate_batches
+from ._faults import drop_invalid, warn_dropped_online
+from ._inputs import as_network_inputs, match_simulated_feature_names
+from ._interrupts import InterruptGuard, warn_if_interrupted
 from ._networks import ARCHITECTURES
 from ._online import ForgetBatches, SimulationStream, online_sizes
 
@@ -100,6 +104,8 @@ class BaseSimulationGrounded(BaseEstimator):
         "verbose": ["verbose"],
         "simulation": [StrOptions({"offline", "online"})],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "on_invalid": [StrOptions({"drop", "raise"})],
+        "min_valid_fraction": [Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(
@@ -124,6 +130,8 @@ class BaseSimulationGrounded(BaseEstimator):
         verbose: int = 0,
         simulation: str = "offline",
         memory: Any = None,
+        on_invalid: str = "drop",
+        min_valid_fraction: float = 0.5,
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -144,6 +152,8 @@ class BaseSimulationGrounded(BaseEstimator):
         self.verbose = verbose
         self.simulation = simulation
         self.memory = memory
+        self.on_invalid = on_invalid
+        self.min_valid_fraction = min_valid_fraction
 
     # -- what subclasses provide -------------------------------------------------
 
@@ -241,18 +251,25 @@ class BaseSimulationGrounded(BaseEstimator):
             key: int(rng.randint(np.iinfo(np.int32).max))
             for key in ("simulate", "torch", "split")
         }
+        self._simulated_feature_names = None
         if simulator is None:
             X, y = validate_data(self, X, y, multi_output=self._multi_output)
             self.simulator_ = None
             self.n_simulations_ = 0
+            self.n_invalid_simulations_ = 0
             self._fit_inputs(X)
             targets, n_outputs = self._fit_targets(y)
             self._train(self._transform_inputs(X), targets, n_outputs)
             return self
 
         warn_if_uncacheable(self.memory, self.random_state)
+        if hasattr(self, "feature_names_in_"):  # left by an earlier fit(X, y)
+            del self.feature_names_in_
+        interrupt_note = (
+            None if X is None else " Fine-tuning on the real data was skipped."
+        )
         if self.simulation == "online":
-            X_sim = self._fit_online(simulator)
+            X_sim = self._fit_online(simulator, interrupt_note)
         else:
             simulation = self._simulate(simulator)
             self.simulator_ = simulator
@@ -264,9 +281,13 @@ class BaseSimulationGrounded(BaseEstimator):
                 *self._simulated_targets(simulation)
             )
             self._train(
-                self._transform_inputs(X_sim), targets, n_outputs, presplit=True
+                self._transform_inputs(X_sim),
+                targets,
+                n_outputs,
+                presplit=True,
+                on_interrupt_note=interrupt_note,
             )
-        if X is not None:
+        if X is not None and not self._interrupted:
             self._use_real_data(X, y, X_sim.shape[1])
         return self
 
@@ -281,9 +302,18 @@ class BaseSimulationGrounded(BaseEstimator):
                 n_jobs=self.n_jobs,
                 progress=update,
             )
-        return check_simulation(simulation, simulator, n_samples)
+        simulation, self.n_invalid_simulations_ = drop_invalid(
+            check_simulation(simulation, simulator, n_samples, allow_nonfinite=True),
+            simulator,
+            on_invalid=self.on_invalid,
+            min_valid_fraction=self.min_valid_fraction,
+        )
+        self._simulated_feature_names = tuple(simulation.feature_names)
+        return simulation
 
-    def _fit_online(self, simulator: Any) -> np.ndarray:
+    def _fit_online(
+        self, simulator: Any, interrupt_note: str | None = None
+    ) -> np.ndarray:
         """Fit scalers on a fixed first chunk, then train on a fresh stream.
 
         Returns the fixed chunk's inputs (for the feature checks of real data).
@@ -306,11 +336,29 @@ class BaseSimulationGrounded(BaseEstimator):
             n_jobs=self.n_jobs,
             n_features=inputs.shape[1],
             validation=(inputs[:n_valid], targets[:n_valid]) if n_valid else None,
+            on_chunk=self._drop_invalid_online,
         )
         del inputs, targets
-        self._train(stream, None, n_outputs)
-        self.n_simulations_ = n_fixed + stream.n_drawn
+        n_invalid_fixed, self._n_invalid_online = self.n_invalid_simulations_, 0
+        self._train(stream, None, n_outputs, on_interrupt_note=interrupt_note)
+        warn_dropped_online(
+            self._n_invalid_online, stream.n_drawn, simulator, n_invalid_fixed
+        )
+        self.n_invalid_simulations_ = n_invalid_fixed + self._n_invalid_online
+        self.n_simulations_ = len(fixed) + stream.n_drawn - self._n_invalid_online
         return fixed.X
+
+    def _drop_invalid_online(self, simulation: Simulation) -> Simulation:
+        """The fault policy on one chunk of the online stream, counted, unwarned."""
+        simulation, n_invalid = drop_invalid(
+            simulation,
+            self.simulator_,
+            on_invalid=self.on_invalid,
+            min_valid_fraction=self.min_valid_fraction,
+            warn=False,
+        )
+        self._n_invalid_online += n_invalid
+        return simulation
 
     def _encode_simulation(
         self, simulation: Simulation
@@ -321,6 +369,7 @@ class BaseSimulationGrounded(BaseEstimator):
 
     def _use_real_data(self, X: Any, y: Any, n_sim_features: int) -> None:
         n_features_in = self.n_features_in_
+        X = match_simulated_feature_names(self, X)
         if y is None:
             X = validate_data(self, X, reset=True)
         else:
@@ -348,12 +397,15 @@ class BaseSimulationGrounded(BaseEstimator):
         else:
             self.preprocessor_ = clone(self.preprocessor).fit(X)
             X = self.preprocessor_.transform(X)
-        self.input_scaler_ = StandardScaler().fit(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # see as_network_inputs
+            self.input_scaler_ = StandardScaler().fit(X)
 
     def _transform_inputs(self, X: np.ndarray) -> np.ndarray:
         if self.preprocessor_ is not None:
             X = self.preprocessor_.transform(X)
-        return self.input_scaler_.transform(X).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = self.input_scaler_.transform(X)
+        return as_network_inputs(scaled, X)
 
     def _split(
         self, n_samples: int, presplit: bool
@@ -395,6 +447,7 @@ class BaseSimulationGrounded(BaseEstimator):
         *,
         presplit: bool = False,
         finetune: bool = False,
+        on_interrupt_note: str | None = None,
     ) -> None:
         if isinstance(X, SimulationStream):
             validation = X.validation
@@ -419,6 +472,8 @@ class BaseSimulationGrounded(BaseEstimator):
             )
         if isinstance(X, SimulationStream):
             callbacks.append(("forget_batches", ForgetBatches()))
+        guard = InterruptGuard()
+        callbacks.append(("interrupt_guard", guard))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seeds["torch"] + int(finetune))
             if finetune:
@@ -452,6 +507,9 @@ class BaseSimulationGrounded(BaseEstimator):
                 )
                 self.net_.fit(X, targets)
         self.n_epochs_ = len(self.net_.history)
+        self._interrupted = warn_if_interrupted(
+            guard, self.net_, type(self).__name__, on_interrupt_note or ""
+        )
 
     def _module(self) -> tuple[Any, dict[str, Any]]:
         module = (
@@ -471,9 +529,16 @@ class BaseSimulationGrounded(BaseEstimator):
 
     def _network_inputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        X = validate_data(self, match_simulated_feature_names(self, X), reset=False)
         return self._transform_inputs(X)
 
+    # -- pickling -----------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        return add_version(super().__getstate__())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(check_version(state, type(self).__name__))
 
 def _take(array: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """``array[indices]``, as a view (no copy) when the indices are a range."""

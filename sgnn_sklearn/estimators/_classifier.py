@@ -14,6 +14,7 @@ from skorch import NeuralNetClassifier
 
 from ..simulators import Simulation
 from ._base import BaseSimulationGrounded
+from ._inference import ReproducibleNetClassifier
 
 
 class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
@@ -80,6 +81,13 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         Caches the simulated training set on disk, keyed by the simulator,
         ``n_simulations`` and the seed (``random_state`` must be an int); see
         :class:`SimulationGroundedRegressor`.
+    on_invalid : {"drop", "raise"}, default="drop"
+        What to do with invalid simulations (NaN or inf, or a draw that
+        raised): drop them with a warning that counts them, or raise at the
+        first one. See :class:`SimulationGroundedRegressor`.
+    min_valid_fraction : float in [0, 1], default=0.5
+        With ``on_invalid="drop"``, ``fit`` raises when the valid share of the
+        simulations, or of any mechanism, is below this.
 
     Attributes
     ----------
@@ -90,10 +98,14 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     simulator_ : object or None
         The simulator trained on, or None.
     n_simulations_ : int
-        Number of simulations drawn for training (0 without a simulator);
-        in online mode, summed over the epochs.
+        Number of valid simulations drawn for training (0 without a
+        simulator): ``n_simulations`` less ``n_invalid_simulations_``, and in
+        online mode summed over the epochs.
     n_epochs_ : int
         Number of epochs run in the last training phase.
+    n_invalid_simulations_ : int
+        Number of invalid simulations dropped (see ``on_invalid``); 0 without
+        a simulator. In online mode, summed over the epochs.
     preprocessor_ : transformer or None
         The fitted clone of ``preprocessor``.
     input_scaler_ : sklearn.preprocessing.StandardScaler
@@ -112,6 +124,12 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     -----
     As for the regressor, preprocessing placed before the estimator in a
     ``Pipeline`` never sees the simulations; use ``preprocessor``.
+
+    Invalid simulations are dropped, not replaced, and a KeyboardInterrupt
+    keeps the best weights so far, as for the regressor (see its Notes).
+    Dropping changes the mechanisms' prior weights when they fail at
+    different rates; the warning gives the counts by mechanism.
+    ``predict_proba`` is bit-identical whatever the batch size on CPU.
 
     Examples
     --------
@@ -153,7 +171,7 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes to "
-                f"learn from; got 1 class: {self.classes_[0]!r}."
+                f"learn from; got 1 class: {self.classes_.tolist()[0]!r}."
             )
         return self._encode_targets(y), len(self.classes_)
 
@@ -170,7 +188,7 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         return self._label_encoder.transform(y).astype(np.int64)
 
     def _make_net(self, **kwargs: Any) -> NeuralNetClassifier:
-        return NeuralNetClassifier(
+        return ReproducibleNetClassifier(
             criterion=torch.nn.CrossEntropyLoss,
             classes=np.arange(len(self.classes_)),
             **kwargs,

@@ -46,6 +46,11 @@ class SimulationStream(IterableDataset):
         Width of the encoded inputs, for building the network.
     validation : tuple of (inputs, targets), default=None
         The fixed validation set for early stopping, already encoded.
+    on_chunk : callable, default=None
+        ``on_chunk(simulation) -> simulation``, applied to every chunk before
+        ``encode``: the estimator's fault policy, which drops invalid rows or
+        raises. With it, chunks may hold NaN, inf and draws that raised;
+        without it they raise at once.
 
     Attributes
     ----------
@@ -74,6 +79,7 @@ class SimulationStream(IterableDataset):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         n_features: int | None = None,
         validation: tuple[np.ndarray, np.ndarray] | None = None,
+        on_chunk: Callable[[Simulation], Simulation] | None = None,
     ) -> None:
         self.simulator = simulator
         self.n_samples = n_samples
@@ -83,6 +89,7 @@ class SimulationStream(IterableDataset):
         self.chunk_size = chunk_size
         self.n_features = n_features
         self.validation = validation
+        self.on_chunk = on_chunk
         self.n_drawn = 0
         self._epochs = 0
 
@@ -112,11 +119,16 @@ class SimulationStream(IterableDataset):
             group_size=effective_n_jobs(self.n_jobs),
         )
         for (size, seed), part in zip(chunks, parts, strict=True):
-            inputs, targets = self.encode(check_simulation(part, self.simulator, size))
+            part = check_simulation(
+                part, self.simulator, size, allow_nonfinite=self.on_chunk is not None
+            )
+            if self.on_chunk is not None:
+                part = self.on_chunk(part)
+            inputs, targets = self.encode(part)
             # Draws are i.i.d., but a simulator may return them grouped (by
             # mechanism, say); a shuffle within the chunk costs nothing.
-            order = np.random.default_rng(seed).permutation(size)
-            for start in range(0, size, batch_size):
+            order = np.random.default_rng(seed).permutation(len(inputs))
+            for start in range(0, len(inputs), batch_size):
                 rows = order[start : start + batch_size]
                 yield inputs[rows], targets[rows]
             self.n_drawn += size

@@ -12,6 +12,8 @@ from skorch import NeuralNetRegressor
 
 from ..simulators import Simulation
 from ._base import BaseSimulationGrounded
+from ._inference import ReproducibleNetRegressor
+from ._inputs import numeric_targets
 
 
 class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
@@ -104,6 +106,20 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         simulations), so ``GridSearchCV`` or ``cross_val_score`` over network
         parameters simulate once. Online mode caches only its fixed first
         chunk.
+    on_invalid : {"drop", "raise"}, default="drop"
+        What to do with invalid simulations: rows whose ``X`` or ``y`` holds
+        NaN or inf, and draws that raised (e.g. in a
+        :class:`~sgnn_sklearn.simulators.FunctionSimulator`). ``"drop"``
+        removes them with a warning that counts them
+        (``n_invalid_simulations_``); they are not replaced, see Notes.
+        ``"raise"`` stops ``fit`` at the first one, showing the parameters
+        that drew it: a ValueError for NaN or inf, a RuntimeError chained to
+        the exception for a draw that raised. Real data are never dropped:
+        NaN or inf in them always raise.
+    min_valid_fraction : float in [0, 1], default=0.5
+        With ``on_invalid="drop"``, ``fit`` raises a ValueError when the valid
+        share of the simulations, or of any mechanism of a mixture, is below
+        this: a simulator failing that often needs fixing, not training on.
 
     Attributes
     ----------
@@ -112,10 +128,14 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     simulator_ : object or None
         The simulator trained on, or None after ``fit(X, y)`` without one.
     n_simulations_ : int
-        Number of simulations drawn for training (0 without a simulator);
-        in online mode, summed over the epochs.
+        Number of valid simulations drawn for training (0 without a
+        simulator): ``n_simulations`` less ``n_invalid_simulations_``, and in
+        online mode summed over the epochs.
     n_epochs_ : int
         Number of epochs run in the last training phase.
+    n_invalid_simulations_ : int
+        Number of invalid simulations dropped (see ``on_invalid``); 0 without
+        a simulator. In online mode, summed over the epochs.
     preprocessor_ : transformer or None
         The fitted clone of ``preprocessor``.
     input_scaler_ : sklearn.preprocessing.StandardScaler
@@ -142,6 +162,29 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     to predict from transformed real ones. Pass such preprocessing as
     ``preprocessor`` instead, which is fitted on the simulated inputs and
     applied to both.
+
+    Invalid simulations are dropped, not replaced: ``n_simulations`` is the
+    simulation budget (the number of simulator calls), and the network trains
+    on the ``n_simulations_ = n_simulations - n_invalid_simulations_`` valid
+    ones. Drawing replacements would make the cost unbounded when failures
+    are common, and would not change what is learnt: either way the network
+    learns the posterior under the prior restricted to the parameters whose
+    simulations succeed. Raise ``n_simulations`` to train on more. In a
+    mixture, dropping also changes the mechanisms' prior weights when they
+    fail at different rates; the warning gives the counts by mechanism.
+
+    A KeyboardInterrupt (Ctrl-C) during training ends it with a warning; the
+    estimator is fitted, with the weights of the best epoch so far (by the
+    validation loss, or by the training loss without early stopping).
+    Fine-tuning on real data that ``fit(X, y)`` would have done after it is
+    skipped.
+
+    Predictions are bit-identical for the same fitted model and rows, on
+    CPU, whatever the batch size and however ``X`` is split: the dense layers
+    are evaluated one row at a time during prediction (training uses the
+    batched kernels), because batched matrix products round differently with
+    the number of rows. A pickled model records the sgnn_sklearn version; loading
+    it with another version warns (``sgnn_sklearn.ModelVersionWarning``).
 
     Scale: simulations run through joblib, so a slow simulator can run on a
     cluster with no change to the code::
@@ -186,7 +229,7 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     def _fit_targets(
         self, y: np.ndarray, names: tuple[str, ...] | None = None
     ) -> tuple[np.ndarray, int]:
-        y = np.asarray(y, dtype=float)
+        y = numeric_targets(y, type(self).__name__)
         self._y_ndim = y.ndim
         y2d = y.reshape(len(y), -1)
         self.target_names_ = names or tuple(f"y{j}" for j in range(y2d.shape[1]))
@@ -194,7 +237,7 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         return self._encode_targets(y), y2d.shape[1]
 
     def _encode_targets(self, y: np.ndarray) -> np.ndarray:
-        y2d = np.asarray(y, dtype=float).reshape(len(y), -1)
+        y2d = numeric_targets(y, type(self).__name__).reshape(len(y), -1)
         n_targets = self.target_scaler_.n_features_in_
         if y2d.shape[1] != n_targets:
             raise ValueError(
@@ -204,7 +247,7 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         return self.target_scaler_.transform(y2d).astype(np.float32)
 
     def _make_net(self, **kwargs: Any) -> NeuralNetRegressor:
-        return NeuralNetRegressor(criterion=torch.nn.MSELoss, **kwargs)
+        return ReproducibleNetRegressor(criterion=torch.nn.MSELoss, **kwargs)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict the posterior mean of the targets.

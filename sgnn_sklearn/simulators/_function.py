@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -10,26 +11,85 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ._base import Simulator
 from ._prior import as_generator, check_prior
-from ._simulation import Simulation
+from ._simulation import Simulation, no_errors
 from ._validation import check_simulation
+
+
+def _as_vector(value: Any, what: str, index: int, draw: dict[str, float]) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"FunctionSimulator: the function returned {what} of type "
+            f"{type(value).__name__} and dtype {array.dtype} on draw {index}, with "
+            f"parameters {draw}; expected real numbers. To mark a failed draw, "
+            "raise an exception or return NaN."
+        )
+    if array.ndim > 1:
+        raise ValueError(
+            f"FunctionSimulator: the function returned {what} with shape "
+            f"{array.shape} on draw {index}, with parameters {draw}; expected a "
+            "1-D array of shape (n_features,) per draw."
+        )
+    return np.atleast_1d(array.astype(float))
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc``, or a RuntimeError naming it when it cannot cross to another process.
+
+    joblib's workers send results back pickled; an exception whose class
+    cannot be rebuilt from its pickle (one whose ``__init__`` takes other
+    arguments than it passes to ``Exception``) would break the whole batch.
+    """
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 def _call_one(
     function: Callable[..., Any], draw: dict[str, float], seed: int, index: int
-) -> tuple[np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray | None, np.ndarray | None, Exception | None]:
+    """Run one draw: ``(x, y, None)``, or ``(None, None, exception)`` if it raised.
+
+    The exception is returned, not raised, so that one failing draw does not
+    lose the others; a return value of the wrong type or shape is a bug in the
+    function, not a failed draw, and raises at once.
+    """
     try:
         out = function(draw, np.random.default_rng(seed))
     except Exception as exc:
-        raise RuntimeError(
-            f"FunctionSimulator: the function raised {exc!r} on draw {index}, with "
-            f"parameters {draw}."
-        ) from exc
-    if isinstance(out, tuple):
-        x, y = out
-        return np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(
-            np.asarray(y, dtype=float)
+        return None, None, _portable(exc)
+    x, y = out if isinstance(out, tuple) else (out, None)
+    return (
+        _as_vector(x, "x", index, draw),
+        None if y is None else _as_vector(y, "y", index, draw),
+        None,
+    )
+
+
+def _stack(
+    vectors: list[np.ndarray | None], what: str, expected: int | None, draws: Any
+) -> np.ndarray:
+    """Stack per-draw vectors into rows, NaN for the draws that failed (None)."""
+    lengths = {len(v) for v in vectors if v is not None}
+    first = next(v for v in vectors if v is not None)
+    width = expected if expected is not None else len(first)
+    wrong = [i for i, v in enumerate(vectors) if v is not None and len(v) != width]
+    if wrong:
+        source = "its feature_names" if expected is not None else "the first draw"
+        raise ValueError(
+            f"FunctionSimulator: the function returned {what} of shape "
+            f"({len(vectors[wrong[0]])},) on draw {wrong[0]}, with parameters "
+            f"{draws(wrong[0])}; expected shape ({width},) from {source}. Every "
+            "draw must return the same number of values "
+            f"(got lengths {sorted(lengths)})."
         )
-    return np.atleast_1d(np.asarray(out, dtype=float)), None
+    rows = np.full((len(vectors), width), np.nan)
+    for i, vector in enumerate(vectors):
+        if vector is not None:
+            rows[i] = vector
+    return rows
 
 
 class FunctionSimulator(Simulator):
@@ -61,6 +121,17 @@ class FunctionSimulator(Simulator):
         Number of parallel jobs for the per-draw calls, as in joblib;
         ``None`` means 1 unless in a ``joblib.parallel_config`` context.
 
+    Notes
+    -----
+    A draw whose function raises an ``Exception`` does not stop the others:
+    its row of ``X`` (and of a returned ``y``) is NaN and the exception is
+    kept in ``Simulation.errors``, so that an estimator can drop the draw or
+    report it (see ``on_invalid``). Only when every draw raises does
+    ``simulate`` raise, a RuntimeError chained to the first exception. A
+    return value that is not real numbers, not 1-D, or of another length
+    than the first draw's (or than ``feature_names``) raises at once: it is a
+    bug in the function, not a failed draw.
+
     Examples
     --------
     >>> import numpy as np
@@ -72,6 +143,18 @@ class FunctionSimulator(Simulator):
     >>> data = sim.simulate(8, random_state=0)
     >>> data.X.shape, data.target_names
     ((8, 5), ('rate',))
+
+    A draw that raises leaves a NaN row and its exception:
+
+    >>> def fragile(params, rng):
+    ...     if params["rate"] > 0.9:
+    ...         raise FloatingPointError("solver diverged")
+    ...     return decay(params, rng)
+    >>> data = FunctionSimulator(fragile, {"rate": (0.1, 1.0)}).simulate(
+    ...     20, random_state=0)
+    >>> failed = [e is not None for e in data.errors]
+    >>> sum(failed), bool(np.isnan(data.X[failed]).all())
+    (2, True)
     """
 
     # Constructor parameters that shadow the base class's properties.
@@ -119,26 +202,36 @@ class FunctionSimulator(Simulator):
             )
         rng = as_generator(random_state)
         seeds = rng.integers(np.iinfo(np.int64).max, size=len(params))
+
+        def draw(i: int) -> dict[str, float]:
+            return dict(zip(param_names, params[i].tolist(), strict=True))
+
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_call_one)(
-                self.function,
-                dict(zip(param_names, row.tolist(), strict=True)),
-                int(seed),
-                i,
-            )
-            for i, (row, seed) in enumerate(zip(params, seeds, strict=True))
+            delayed(_call_one)(self.function, draw(i), int(seed), i)
+            for i, seed in enumerate(seeds)
         )
-        lengths = {len(x) for x, _ in results}
-        if len(lengths) > 1:
+        errors = no_errors(len(params))
+        for i, (_, _, error) in enumerate(results):
+            errors[i] = error
+        succeeded = [i for i, error in enumerate(errors) if error is None]
+        if not succeeded:
+            raise RuntimeError(
+                f"FunctionSimulator: the function raised on every one of the "
+                f"{len(params)} draws; it raised first on draw 0, with parameters "
+                f"{draw(0)}: {errors[0]!r}."
+            ) from errors[0]
+        returns_y = {results[i][1] is not None for i in succeeded}
+        if len(returns_y) > 1:
             raise ValueError(
-                "FunctionSimulator: the function returned observations of "
-                f"different lengths {sorted(lengths)}; every draw must return the "
-                "same number of features."
+                "FunctionSimulator: the function returned (x, y) on some draws and "
+                "x alone on others; it must return the same on every draw."
             )
-        X = np.vstack([x for x, _ in results])
-        returns_y = results[0][1] is not None
+        returns_y = returns_y.pop()
+        n_features = None if self.feature_names is None else len(self.feature_names)
+        X = _stack([x for x, _, _ in results], "x", n_features, draw)
         if returns_y:
-            y = np.vstack([np.asarray(r[1]) for r in results])
+            n_targets = None if self.targets is None else len(self.targets)
+            y = _stack([y for _, y, _ in results], "y", n_targets, draw)
             names = (
                 tuple(self.targets)
                 if self.targets is not None
@@ -167,5 +260,6 @@ class FunctionSimulator(Simulator):
             feature_names=feature_names,
             target_names=names,
             param_names=param_names,
+            errors=errors if len(succeeded) < len(params) else None,
         )
         return check_simulation(simulation, self, len(params), allow_nonfinite=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._base import Simulator
 from ._prior import as_generator
-from ._simulation import Simulation
+from ._simulation import Simulation, no_errors
 from ._validation import check_n_samples, check_simulation
 
 
@@ -251,6 +251,11 @@ class MixtureSimulator(Simulator):
         X = np.empty((n_samples, first.n_features))
         params = np.full((n_samples, len(param_names)), np.nan)
         y = None
+        errors = (
+            no_errors(n_samples)
+            if any(part.errors is not None for part in parts.values())
+            else None
+        )
         if target_names:
             y_shape = (n_samples,) + np.asarray(first.y).shape[1:]
             y = np.empty(y_shape, dtype=np.asarray(first.y).dtype)
@@ -261,6 +266,8 @@ class MixtureSimulator(Simulator):
             params[np.ix_(rows, columns)] = part.params
             if y is not None:
                 y[rows] = part.y
+            if errors is not None and part.errors is not None:
+                errors[rows] = part.errors
         return Simulation(
             X=X,
             y=y,
@@ -270,6 +277,7 @@ class MixtureSimulator(Simulator):
             param_names=param_names,
             mechanism=np.asarray(names)[component],
             mechanism_names=tuple(names),
+            errors=errors,
         )
 
     def sample_params(self, n_samples: int, random_state: Any = None) -> np.ndarray:

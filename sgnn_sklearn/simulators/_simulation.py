@@ -36,6 +36,11 @@ class Simulation:
         For mixtures, the name of the mechanism that generated each row.
     mechanism_names : tuple of str, default=None
         For mixtures, the names of all mechanisms, in the mixture's order.
+    errors : ndarray of shape (n_samples,) of object, default=None
+        For simulators that run one draw at a time (such as
+        :class:`~sgnn_sklearn.simulators.FunctionSimulator`), the exception
+        each draw raised, ``None`` where it succeeded; the ``X`` row of a
+        failed draw is NaN. ``None`` when no draw failed.
 
     Examples
     --------
@@ -55,6 +60,7 @@ class Simulation:
     param_names: tuple[str, ...]
     mechanism: np.ndarray | None = None
     mechanism_names: tuple[str, ...] | None = field(default=None)
+    errors: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -98,6 +104,7 @@ class Simulation:
             y=None if self.y is None else self.y[idx],
             params=self.params[idx],
             mechanism=None if self.mechanism is None else self.mechanism[idx],
+            errors=None if self.errors is None else self.errors[idx],
         )
 
     @classmethod
@@ -148,4 +155,24 @@ class Simulation:
             if first.mechanism is None
             else np.concatenate([s.mechanism for s in simulations]),  # type: ignore[misc]
             mechanism_names=mechanism_names,
+            errors=_concatenate_errors(simulations),
         )
+
+
+def no_errors(n_samples: int) -> np.ndarray:
+    """An ``errors`` array of ``n_samples`` rows in which no draw failed.
+
+    Examples
+    --------
+    >>> no_errors(2)
+    array([None, None], dtype=object)
+    """
+    return np.full(n_samples, None, dtype=object)
+
+
+def _concatenate_errors(simulations: Sequence[Simulation]) -> np.ndarray | None:
+    if all(s.errors is None for s in simulations):
+        return None
+    return np.concatenate(
+        [no_errors(len(s)) if s.errors is None else s.errors for s in simulations]
+    )

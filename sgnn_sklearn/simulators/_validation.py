@@ -82,6 +82,78 @@ def nonfinite_rows(simulation: Simulation) -> np.ndarray:
     return bad
 
 
+def failed_rows(simulation: Simulation) -> np.ndarray:
+    """Boolean mask of the rows whose draw raised (see ``Simulation.errors``).
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> failed_rows(LinearGaussian().simulate(3, random_state=0)).tolist()
+    [False, False, False]
+    """
+    if simulation.errors is None:
+        return np.zeros(len(simulation), dtype=bool)
+    return np.array([error is not None for error in simulation.errors], dtype=bool)
+
+
+def describe_row(simulation: Simulation, row: int) -> str:
+    """Say how row ``row`` was drawn and what went wrong with it, for messages.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dataclasses import replace
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> sim = LinearGaussian(n_features=2).simulate(2, random_state=0)
+    >>> sim = replace(sim, X=np.array([[0.0, 1.0], [np.nan, 1.0]]))
+    >>> print(describe_row(sim, 1))  # doctest: +ELLIPSIS
+    row 1, drawn with parameters {'theta0': ...}, produced NaN or inf
+    """
+    draw = dict(
+        zip(simulation.param_names, simulation.params[row].tolist(), strict=True)
+    )
+    mechanism = (
+        ""
+        if simulation.mechanism is None
+        else f" (mechanism {str(simulation.mechanism[row])!r})"
+    )
+    error = None if simulation.errors is None else simulation.errors[row]
+    what = "produced NaN or inf" if error is None else f"raised {error!r}"
+    return f"row {row}{mechanism}, drawn with parameters {draw}, {what}"
+
+
+def invalid_row_error(simulation: Simulation, row: int, context: str) -> Exception:
+    """The error that reports invalid row ``row``, chained to what it raised.
+
+    Its message is ``context`` followed by :func:`describe_row`.
+
+    A draw that raised gives a RuntimeError whose ``__cause__`` is the
+    original exception; a row with NaN or inf gives a ValueError.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import FunctionSimulator
+    >>> def fragile(params, rng):
+    ...     if params["a"] > 0.5:
+    ...         raise ZeroDivisionError("edge case")
+    ...     return [params["a"]]
+    >>> data = FunctionSimulator(fragile, {"a": (0, 1)}).simulate(10, random_state=0)
+    >>> row = next(i for i, e in enumerate(data.errors) if e is not None)
+    >>> error = invalid_row_error(data, row, "Sim: ")
+    >>> print(type(error).__name__, error)  # doctest: +ELLIPSIS
+    RuntimeError Sim: row ..., drawn with ..., raised ZeroDivisionError('edge case').
+    >>> type(error.__cause__).__name__
+    'ZeroDivisionError'
+    """
+    message = f"{context}{describe_row(simulation, row)}."
+    cause = None if simulation.errors is None else simulation.errors[row]
+    if cause is None:
+        return ValueError(message)
+    error = RuntimeError(message)
+    error.__cause__ = cause
+    return error
+
+
 def check_simulation(
     simulation: Any,
     simulator: Any,
@@ -100,8 +172,10 @@ def check_simulation(
     n_samples : int, default=None
         The number of samples asked for, if known.
     allow_nonfinite : bool, default=False
-        If False, NaN or inf in ``X`` or ``y`` raise a ValueError that
-        counts the affected rows and shows the first one's parameters.
+        If False, invalid rows raise: NaN or inf in ``X`` or ``y`` a
+        ValueError, a draw that raised (see ``Simulation.errors``) a
+        RuntimeError chained to its exception, whichever comes first; the
+        message counts the invalid rows and shows the first one's parameters.
 
     Returns
     -------
@@ -132,8 +206,9 @@ def check_simulation(
     _check_numeric(X, "X", source)
     if len(simulation.feature_names) != X.shape[1]:
         raise ValueError(
-            f"{source} returned {X.shape[1]} features but "
-            f"{len(simulation.feature_names)} feature names."
+            f"{source} returned X with shape {X.shape}; expected "
+            f"({n}, {len(simulation.feature_names)}), one column per feature name "
+            f"{tuple(simulation.feature_names)}."
         )
     if simulation.y is not None:
         y = _check_rows(simulation.y, "y", n, source)
@@ -157,6 +232,8 @@ def check_simulation(
         )
     if simulation.mechanism is not None:
         _check_rows(simulation.mechanism, "mechanism", n, source)
+    if simulation.errors is not None:
+        _check_rows(simulation.errors, "errors", n, source)
     simulation = Simulation(
         X=X.astype(np.float64, copy=False),
         y=simulation.y,
@@ -166,16 +243,24 @@ def check_simulation(
         param_names=tuple(simulation.param_names),
         mechanism=simulation.mechanism,
         mechanism_names=simulation.mechanism_names,
+        errors=simulation.errors,
     )
     if not allow_nonfinite:
-        bad = nonfinite_rows(simulation)
+        failed = failed_rows(simulation)
+        bad = nonfinite_rows(simulation) | failed
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
-            draw = dict(
-                zip(simulation.param_names, params[first].tolist(), strict=True)
-            )
-            raise ValueError(
-                f"{source} produced NaN or inf in {int(bad.sum())} of {n} samples; "
-                f"the first is row {first}, drawn with parameters {draw}."
+            raise invalid_row_error(
+                simulation,
+                first,
+                (
+                    f"{source} produced {int(bad.sum())} invalid samples of {n} "
+                    f"({int((bad & ~failed).sum())} with NaN or inf, "
+                    f"{int(failed.sum())} whose draw raised)"
+                    if failed.any()
+                    else f"{source} produced NaN or inf in {int(bad.sum())} of {n} "
+                    "samples"
+                )
+                + "; the first is ",
             )
     return simulation

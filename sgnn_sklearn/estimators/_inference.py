@@ -1,0 +1,134 @@
+"""Predictions that do not depend on how the rows are batched, nor move torch's RNG.
+
+A matrix product on CPU (MKL, OpenBLAS, oneDNN) picks its kernel, and with
+it the order of the additions, from the shape of the whole batch, so a row's
+float32 output can change in its last bits with the number of rows predicted
+with it and with its position among them. During prediction the skorch nets
+below therefore compute every ``torch.nn.functional.linear`` (what
+``nn.Linear`` calls) as one small product per row, of the same shape
+whatever the batch: ``predict`` then returns bit-identical values whatever
+the batch size and however ``X`` is split. Training is left to the fast
+batched kernels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from torch.overrides import TorchFunctionMode
+
+
+def rowwise_linear(
+    input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``F.linear`` computed as one ``(1, in) @ (in, out)`` product per row.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = torch.nn.Linear(3, 2)
+    >>> x = torch.randn(5, 3)
+    >>> out = rowwise_linear(x, layer.weight, layer.bias)
+    >>> torch.allclose(out, layer(x)), torch.equal(out[1:2], rowwise_linear(
+    ...     x[1:2], layer.weight, layer.bias))
+    (True, True)
+    """
+    rows = input.reshape(-1, 1, input.shape[-1])
+    n_rows, n_out = rows.shape[0], weight.shape[0]
+    weight_t = weight.t().expand(n_rows, *weight.t().shape)
+    if bias is None:
+        out = torch.bmm(rows, weight_t)
+    else:
+        out = torch.baddbmm(bias.expand(n_rows, 1, n_out), rows, weight_t)
+    return out.reshape(*input.shape[:-1], n_out)
+
+
+class RowwiseLinear(TorchFunctionMode):
+    """Within this context, ``F.linear`` on CPU runs :func:`rowwise_linear`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = torch.nn.Linear(4, 3)
+    >>> x = torch.randn(100, 4)
+    >>> with RowwiseLinear():
+    ...     whole, alone = layer(x), layer(x[7:8])
+    >>> torch.equal(whole[7:8], alone)
+    True
+    """
+
+    def __torch_function__(
+        self,
+        func: Any,
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        kwargs = kwargs or {}
+        if func is F.linear and args and args[0].device.type == "cpu":
+            return rowwise_linear(*args, **kwargs)
+        return func(*args, **kwargs)
+
+
+class ReproducibleInferenceMixin:
+    """skorch net mixin: predictions independent of batching, and of torch's RNG.
+
+    Predictions (``evaluation_step``) run under :class:`RowwiseLinear`, and
+    the data loaders that feed them draw their seed from a generator of their
+    own: a ``DataLoader`` otherwise takes one number from torch's global
+    generator each time it is iterated, so every ``predict`` would move it.
+    """
+
+    def evaluation_step(self, batch: Any, training: bool = False) -> Any:
+        if training:
+            return super().evaluation_step(batch, training)  # type: ignore[misc]
+        with RowwiseLinear():
+            return super().evaluation_step(batch, training)  # type: ignore[misc]
+
+    def get_iterator(self, dataset: Any, training: bool = False) -> Any:
+        iterator = super().get_iterator(dataset, training)  # type: ignore[misc]
+        if not training and getattr(iterator, "generator", False) is None:
+            iterator.generator = torch.Generator()
+        return iterator
+
+
+class ReproducibleNetRegressor(ReproducibleInferenceMixin, NeuralNetRegressor):
+    """skorch ``NeuralNetRegressor`` whose predictions do not depend on batching.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> net = ReproducibleNetRegressor(
+    ...     torch.nn.Linear, module__in_features=3, module__out_features=1,
+    ...     max_epochs=1, batch_size=4, verbose=0)
+    >>> X = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    >>> _ = net.fit(X, X[:, :1])
+    >>> one_by_one = np.concatenate([net.predict(X[i:i + 1]) for i in range(50)])
+    >>> bool((net.predict(X) == one_by_one).all())
+    True
+    >>> before = torch.get_rng_state()
+    >>> _ = net.predict(X)
+    >>> torch.equal(before, torch.get_rng_state())
+    True
+    """
+
+
+class ReproducibleNetClassifier(ReproducibleInferenceMixin, NeuralNetClassifier):
+    """skorch ``NeuralNetClassifier`` whose predictions do not depend on batching.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> net = ReproducibleNetClassifier(
+    ...     torch.nn.Linear, module__in_features=3, module__out_features=2,
+    ...     criterion=torch.nn.CrossEntropyLoss, max_epochs=1, verbose=0)
+    >>> X = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    >>> _ = net.fit(X, (X[:, 0] > 0).astype(np.int64))
+    >>> bool((net.predict_proba(X)[:5] == net.predict_proba(X[:5])).all())
+    True
+    """

@@ -1,0 +1,133 @@
+"""Checks on real inputs beyond scikit-learn's ``validate_data``.
+
+Two things ``validate_data`` cannot know: the names of the features a
+simulator produces, and whether standardised inputs still fit in the
+network's float32.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import _get_feature_names, check_array
+
+
+def match_simulated_feature_names(estimator: Any, X: Any) -> Any:
+    """Check a DataFrame's column names against the simulator's feature names.
+
+    An estimator fitted on a simulator knows its features by the simulator's
+    names, not by the columns of a DataFrame (scikit-learn's
+    ``feature_names_in_`` is set only by fitting on one). A DataFrame whose
+    string column names differ from them, in name or in order, is refused, so
+    that columns are never matched by position against the wrong features.
+    When the names match, ``X`` is returned as an array, so that scikit-learn
+    does not warn that the estimator was "fitted without feature names".
+
+    Parameters
+    ----------
+    estimator : estimator
+        Its ``_simulated_feature_names`` holds the simulator's names, or is
+        absent when it was not fitted on a simulator.
+    X : array-like
+        The input.
+
+    Returns
+    -------
+    array-like
+        ``X``, as an array when its names matched.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> est = SimpleNamespace(_simulated_feature_names=("a", "b"))
+    >>> match_simulated_feature_names(est, pd.DataFrame({"a": [1.0], "b": [2.0]}))
+    array([[1., 2.]])
+    >>> match_simulated_feature_names(est, pd.DataFrame({"b": [1.0], "a": [2.0]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has the feature names ['b', 'a'], but the simulator ...
+    """
+    expected = getattr(estimator, "_simulated_feature_names", None)
+    names = _get_feature_names(X)
+    if expected is None or names is None:
+        return X
+    if list(names) != list(expected):
+        order = " in another order" if sorted(names) == sorted(expected) else ""
+        raise ValueError(
+            f"X has the feature names {list(names)}, but the simulator produces "
+            f"{list(expected)}{order}. Rename or reorder the columns to the "
+            "simulator's names, or pass X.to_numpy() to match them by position."
+        )
+    return check_array(
+        X,
+        dtype=None,
+        ensure_all_finite=False,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+    )
+
+
+def numeric_targets(y: Any, estimator_name: str) -> np.ndarray:
+    """``y`` as floats, or a ValueError that says a regressor needs numbers.
+
+    Examples
+    --------
+    >>> numeric_targets([1, 2], "Regressor")
+    array([1., 2.])
+    >>> numeric_targets(["a", "b"], "Regressor")
+    Traceback (most recent call last):
+    ...
+    ValueError: Regressor needs numeric targets y; got dtype <U1 (first value 'a'). ...
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        try:
+            return y.astype(float)
+        except (TypeError, ValueError):
+            first = y.ravel()[:1].tolist()[0] if y.size else None
+            raise ValueError(
+                f"{estimator_name} needs numeric targets y; got dtype {y.dtype} "
+                f"(first value {first!r}). For class labels use "
+                "SimulationGroundedClassifier."
+            ) from None
+    return y.astype(float)
+
+
+def as_network_inputs(scaled: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Cast standardised inputs to float32, the network's precision, or refuse.
+
+    Parameters
+    ----------
+    scaled : ndarray
+        The standardised inputs.
+    X : ndarray
+        The inputs before standardisation, for the message.
+
+    Returns
+    -------
+    ndarray of float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_network_inputs(np.array([[0.5]]), np.array([[3.0]]))
+    array([[0.5]], dtype=float32)
+    >>> as_network_inputs(np.array([[1e300]]), np.array([[1e300]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has values too large for the network: 1 values are not ...
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        inputs = scaled.astype(np.float32)
+    finite = np.isfinite(inputs)
+    if not finite.all():
+        raise ValueError(
+            f"X has values too large for the network: {int((~finite).sum())} "
+            "values are not finite once standardised by the statistics of the "
+            "training inputs and cast to float32 (largest absolute value in X: "
+            f"{np.abs(X).max():.3g}; float32 reaches {np.finfo(np.float32).max:.3g}"
+            "). Rescale the features, e.g. with a log transform as preprocessor."
+        )
+    return inputs

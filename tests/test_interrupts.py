@@ -1,0 +1,173 @@
+"""A KeyboardInterrupt during training leaves a usable model with the best weights."""
+
+import warnings
+from copy import deepcopy
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
+from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+
+FAST = dict(hidden_layer_sizes=(8,), max_epochs=8, lr=0.05, random_state=0)
+
+
+class InterruptAt(Callback):
+    """Raise KeyboardInterrupt (what Ctrl-C raises) at the end of an epoch or batch."""
+
+    def __init__(self, epoch, batch=None):
+        self.epoch = epoch
+        self.batch = batch
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if (
+            self.batch is not None
+            and training
+            and len(net.history) == self.epoch
+            and len(net.history[-1]["batches"]) == self.batch
+        ):
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.batch is None and len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+class Recorder(Callback):
+    """Keep each finished epoch's weights and monitored loss."""
+
+    def __init__(self, monitor):
+        self.monitor = monitor
+
+    def on_train_begin(self, net, **kwargs):
+        self.epochs = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs.append(
+            (net.history[-1, self.monitor], deepcopy(net.module_.state_dict()))
+        )
+
+
+@pytest.fixture
+def inject(monkeypatch):
+    """Add callbacks to the skorch net that the estimators build."""
+
+    def add(cls, *callbacks):
+        make_net = cls._make_net
+
+        def with_callbacks(self, **kwargs):
+            named = [(f"test_{i}", cb) for i, cb in enumerate(callbacks)]
+            kwargs["callbacks"] = kwargs["callbacks"] + named
+            return make_net(self, **kwargs)
+
+        monkeypatch.setattr(cls, "_make_net", with_callbacks)
+
+    return add
+
+
+def _fit_interrupted(est, *args):
+    with pytest.warns(UserWarning, match="training was interrupted") as caught:
+        est.fit(*args)
+    [message] = [str(w.message) for w in caught if "interrupted" in str(w.message)]
+    return message
+
+
+def _best(recorder):
+    losses = [loss for loss, _ in recorder.epochs]
+    best = int(np.argmin(losses))
+    return best + 1, recorder.epochs[best][1]
+
+
+def _assert_weights(est, expected):
+    actual = est.net_.module_.state_dict()
+    for key, value in expected.items():
+        assert torch.equal(actual[key], value), key
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+@pytest.mark.parametrize("where", ["epoch end", "mid-epoch"])
+def test_interrupt_keeps_the_best_weights_so_far_and_warns(
+    inject, early_stopping, where
+):
+    sim = LinearGaussian(n_features=4)
+    monitor = "valid_loss" if early_stopping else "train_loss"
+    recorder = Recorder(monitor)
+    interrupt = InterruptAt(4) if where == "epoch end" else InterruptAt(4, batch=2)
+    inject(SimulationGroundedRegressor, recorder, interrupt)
+    est = SimulationGroundedRegressor(
+        sim, n_simulations=600, batch_size=64, early_stopping=early_stopping, **FAST
+    )
+    message = _fit_interrupted(est)
+    completed = 4 if where == "epoch end" else 3
+    assert len(recorder.epochs) == completed
+    best_epoch, best_weights = _best(recorder)
+    assert (
+        f"training was interrupted (KeyboardInterrupt) after {completed} of at most "
+        f"8 epochs. The network keeps the weights of epoch {best_epoch}, the best so "
+        "far; it is fitted and usable."
+    ) in message
+    _assert_weights(est, best_weights)
+    X = sim.simulate(20, random_state=1).X
+    assert np.isfinite(est.predict(X)).all()
+
+
+def test_without_early_stopping_an_uninterrupted_fit_keeps_the_last_weights(inject):
+    recorder = Recorder("train_loss")
+    inject(SimulationGroundedRegressor, recorder)
+    est = SimulationGroundedRegressor(
+        LinearGaussian(), n_simulations=200, early_stopping=False, **FAST
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.fit()
+    assert len(recorder.epochs) == 8
+    _assert_weights(est, recorder.epochs[-1][1])
+
+
+def test_early_stopping_is_not_reported_as_an_interrupt():
+    est = SimulationGroundedRegressor(
+        LinearGaussian(), n_simulations=300, n_iter_no_change=1,
+        **{**FAST, "max_epochs": 200, "lr": 0.5},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.fit()
+    assert est.n_epochs_ < 200  # it did stop early, by a KeyboardInterrupt inside
+
+
+def test_interrupt_before_any_epoch_ends_keeps_the_current_weights(inject):
+    inject(SimulationGroundedRegressor, InterruptAt(1, batch=1))
+    est = SimulationGroundedRegressor(
+        LinearGaussian(), n_simulations=300, batch_size=32, **FAST
+    )
+    message = _fit_interrupted(est)
+    assert "after 0 of at most 8 epochs" in message
+    assert "keeps the weights it had when interrupted" in message
+    assert np.isfinite(est.predict(np.zeros((2, 5)))).all()
+
+
+def test_interrupt_while_learning_from_simulations_skips_finetuning(inject):
+    inject(SimulationGroundedClassifier, InterruptAt(2))
+    mix = MixtureSimulator(
+        [("a", LinearGaussian(noise_std=0.3)), ("b", LinearGaussian(noise_std=2.0))]
+    )
+    real = mix.simulate(40, random_state=1)
+    clf = SimulationGroundedClassifier(mix, n_simulations=300, **FAST)
+    message = _fit_interrupted(clf, real.X, real.mechanism)
+    assert message.endswith("Fine-tuning on the real data was skipped.")
+    assert len(clf.net_.history) == 2  # no fine-tuning epochs were added
+    proba = clf.predict_proba(real.X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_interrupted_model_survives_pickling(inject):
+    import pickle
+
+    inject(SimulationGroundedRegressor, InterruptAt(2))
+    est = SimulationGroundedRegressor(LinearGaussian(), n_simulations=200, **FAST)
+    _fit_interrupted(est)
+    X = np.linspace(-2, 2, 50).reshape(10, 5)
+    loaded = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
