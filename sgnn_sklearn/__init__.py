@@ -5,7 +5,7 @@ its parameters, then predict on real observations: ``est.fit(simulator)``,
 ``est.predict(X_real)``.
 """
 
-from . import simulators
+from . import attribution, diagnostics, plotting, simulators
 from ._version import __version__
 from .estimators import SimulationGroundedClassifier, SimulationGroundedRegressor
 
@@ -13,5 +13,8 @@ __all__ = [
     "SimulationGroundedClassifier",
     "SimulationGroundedRegressor",
     "__version__",
+    "attribution",
+    "diagnostics",
+    "plotting",
     "simulators",
 ]

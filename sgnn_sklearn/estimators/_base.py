@@ -18,6 +18,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ..simulators import Simulation, check_simulation, simulate_chunked
+from ._memory import build_memory_bank, embed_inputs, warn_if_outside_support
 from ._networks import ARCHITECTURES
 
 # Below this many samples no validation share is held out for early stopping;
@@ -90,6 +91,7 @@ class BaseSimulationGrounded(BaseEstimator):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "memory_size": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -112,6 +114,7 @@ class BaseSimulationGrounded(BaseEstimator):
         n_jobs: int | None = None,
         random_state: Any = None,
         verbose: int = 0,
+        memory_size: int = 10_000,
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -130,6 +133,7 @@ class BaseSimulationGrounded(BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.memory_size = memory_size
 
     # -- what subclasses provide -------------------------------------------------
 
@@ -167,6 +171,10 @@ class BaseSimulationGrounded(BaseEstimator):
           real data as ``real_data`` says (``"finetune"`` or ``"ignore"``).
         - ``fit(X)`` with a simulator: train on simulations; ``X`` is only
           checked against the simulator's number of features.
+
+        With a simulator and real ``X``, a ``SimulationGapWarning`` says so
+        when most real rows lie outside the simulated support (see
+        :meth:`simulation_gap`).
 
         Parameters
         ----------
@@ -212,12 +220,13 @@ class BaseSimulationGrounded(BaseEstimator):
         self._device = resolve_device(self.device)
         self._seeds = {
             key: int(rng.randint(np.iinfo(np.int32).max))
-            for key in ("simulate", "torch", "split")
+            for key in ("simulate", "torch", "split", "memory")
         }
         if simulator is None:
             X, y = validate_data(self, X, y, multi_output=self._multi_output)
             self.simulator_ = None
             self.n_simulations_ = 0
+            self.memory_bank_ = None
             self._fit_inputs(X)
             targets, n_outputs = self._fit_targets(y)
             self._train(self._transform_inputs(X), targets, n_outputs)
@@ -230,7 +239,16 @@ class BaseSimulationGrounded(BaseEstimator):
         self._fit_inputs(X_sim)
         self.n_features_in_ = X_sim.shape[1]
         targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
-        self._train(self._transform_inputs(X_sim), targets, n_outputs, presplit=True)
+        inputs = self._transform_inputs(X_sim)
+        self._train(inputs, targets, n_outputs, presplit=True)
+        self.memory_bank_ = build_memory_bank(
+            simulation,
+            inputs,
+            *self._split(len(inputs), presplit=True),
+            size=self.memory_size,
+            random_state=self._seeds["memory"],
+            embed=self._embed_inputs,
+        )
         if X is not None:
             self._use_real_data(X, y, X_sim.shape[1])
         return self
@@ -259,13 +277,15 @@ class BaseSimulationGrounded(BaseEstimator):
                 f"{type(self.simulator_).__name__} produces {n_sim_features}: real "
                 "and simulated data must have the same features."
             )
+        inputs = self._transform_inputs(X)
+        warn_if_outside_support(self.memory_bank_, self._embed_inputs(inputs))
         if y is None or self.real_data == "ignore":
             if y is not None:
                 self._encode_targets(y)
             return
-        self._train(
-            self._transform_inputs(X), self._encode_targets(y), None, finetune=True
-        )
+        self._train(inputs, self._encode_targets(y), None, finetune=True)
+        if self.memory_bank_ is not None:
+            self.memory_bank_ = self.memory_bank_.embedded_by(self._embed_inputs)
 
     def _fit_inputs(self, X: np.ndarray) -> None:
         if self.preprocessor is None:
@@ -372,3 +392,99 @@ class BaseSimulationGrounded(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
         return self._transform_inputs(X)
+
+    def _embed_inputs(self, inputs: np.ndarray) -> np.ndarray:
+        """The network's last hidden layer for already transformed inputs."""
+        return embed_inputs(
+            self.net_.module_, inputs, self.batch_size, self.net_.device
+        )
+
+    # -- explaining -----------------------------------------------------------------
+
+    def explain_mechanism(
+        self,
+        X: Any,
+        n_neighbors: int = 100,
+        *,
+        coverage: float = 0.9,
+        kernel: str = "uniform",
+    ) -> Any:
+        """Explain predictions by the training simulations the network finds alike.
+
+        Each row is embedded with the network's last hidden layer and matched
+        to its ``n_neighbors`` nearest training simulations in
+        ``memory_bank_``; their mechanisms and latent parameters approximate
+        the posterior. See :func:`sgnn_sklearn.attribution.explain_mechanism`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Observations to explain.
+        n_neighbors : int, default=100
+            Number of simulations matched to each row (at most the bank size).
+        coverage : float in (0, 1), default=0.9
+            Probability of the central interval reported per parameter.
+        kernel : {"uniform", "gaussian"}, default="uniform"
+            How the neighbours are weighted.
+
+        Returns
+        -------
+        MechanismExplanation
+            Per row: the share of each mechanism among the neighbours, the
+            mean and central interval of each parameter, and the neighbours'
+            indices and distances.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian()
+        >>> est = SimulationGroundedRegressor(sim, n_simulations=1000, max_epochs=10,
+        ...                                   random_state=0).fit()
+        >>> explanation = est.explain_mechanism(sim.simulate(5, random_state=1).X,
+        ...                                     n_neighbors=50)
+        >>> explanation.param_lower.shape, explanation.neighbor_index.shape
+        ((5, 1), (5, 50))
+        """
+        from ..attribution import explain_mechanism
+
+        return explain_mechanism(
+            self, X, n_neighbors, coverage=coverage, kernel=kernel
+        )
+
+    def simulation_gap(self, X: Any, n_neighbors: int = 5) -> Any:
+        """Score how far inputs lie from the simulated training distribution.
+
+        Distances to the nearest training simulations, in the network's own
+        representation, against those of held-out simulations. See
+        :func:`sgnn_sklearn.diagnostics.simulation_gap`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, typically real observations.
+        n_neighbors : int, default=5
+            Number of nearest training simulations whose mean distance
+            scores a row.
+
+        Returns
+        -------
+        SimulationGap
+            Per-sample ``distance``, ``percentile`` and ``distance_ratio``;
+            overall ``score`` (about 1 with no gap) and ``outside_fraction``.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian()
+        >>> est = SimulationGroundedRegressor(sim, n_simulations=1000, max_epochs=10,
+        ...                                   random_state=0).fit()
+        >>> X = sim.simulate(300, random_state=1).X
+        >>> gap, shifted = est.simulation_gap(X), est.simulation_gap(X + 3)
+        >>> gap.outside_fraction < shifted.outside_fraction
+        True
+        """
+        from ..diagnostics import simulation_gap
+
+        return simulation_gap(self, X, n_neighbors)

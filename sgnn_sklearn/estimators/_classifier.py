@@ -68,6 +68,12 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         Seeds simulations, initialisation, shuffling and splits.
     verbose : int, default=0
         0 prints nothing; 1 prints skorch's table of epochs.
+    memory_size : int, default=10_000
+        Number of training simulations kept after fit, a random subset, with
+        their latent parameters, mechanisms and embeddings (``memory_bank_``):
+        what ``explain_mechanism`` and ``simulation_gap`` compare inputs with.
+        Memory grows as ``memory_size * (n_features + width of the last
+        hidden layer)`` floats; 0 keeps none.
 
     Attributes
     ----------
@@ -89,6 +95,11 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
+    memory_bank_ : sgnn_sklearn.attribution.MemoryBank or None
+        The kept training simulations (at most ``memory_size``, drawn from the
+        training share) and held-out ones (from the validation share) that
+        ``explain_mechanism`` and ``simulation_gap`` read; None after
+        ``fit(X, y)`` without a simulator or with ``memory_size=0``.
 
     See Also
     --------
