@@ -5,7 +5,9 @@ Every simulator returns a :class:`Simulation` from
 """
 
 from ._base import Simulator
+from ._epidemic import SEIR, SIR
 from ._function import FunctionSimulator
+from ._growth import ExponentialGrowth, GompertzGrowth, LogisticGrowth
 from ._linear_gaussian import LinearGaussian
 from ._mixture import MixtureSimulator
 from ._parallel import simulate_chunked
@@ -13,9 +15,14 @@ from ._simulation import Simulation
 from ._validation import check_simulation
 
 __all__ = [
+    "ExponentialGrowth",
     "FunctionSimulator",
+    "GompertzGrowth",
     "LinearGaussian",
+    "LogisticGrowth",
     "MixtureSimulator",
+    "SEIR",
+    "SIR",
     "Simulation",
     "Simulator",
     "check_simulation",

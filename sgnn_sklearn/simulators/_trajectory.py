@@ -1,0 +1,275 @@
+"""Shared base of the simulators that observe a deterministic mean through counts."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._base import Simulator
+from ._observation import check_counts, check_noise, count_log_pmf, sample_counts
+from ._prior import prior_bounds
+
+# Domain of each kind of parameter: a test on a column and how to describe it.
+_DOMAINS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
+    "real": (np.isfinite, "a finite number"),
+    "positive": (lambda v: np.isfinite(v) & (v > 0), "positive"),
+    "fraction": (lambda v: (v > 0) & (v <= 1), "in (0, 1]"),
+    "open_fraction": (lambda v: (v > 0) & (v < 1), "in (0, 1)"),
+}
+
+
+class CountTrajectorySimulator(Simulator):
+    """Base class: a deterministic mean trajectory observed with count noise.
+
+    Subclasses compute the expected counts (and any derived targets) in
+    ``_solve``; this class adds Poisson or negative-binomial noise, picks the
+    targets, and gives the likelihood API that likelihood-based baselines
+    need: :meth:`mean_trajectory`, :meth:`log_likelihood`,
+    :meth:`param_bounds` and :attr:`free_params`.
+
+    Subclasses set
+
+    - ``_prior_params``: the prior arguments in ``params`` column order, with
+      ``"dispersion"`` last; it is a parameter only when ``noise="negbin"``;
+    - ``_param_domains``: each parameter's domain, a key of ``_DOMAINS``;
+    - ``_derived_targets``: targets computed by ``_solve`` rather than drawn;
+
+    and implement ``feature_names``, ``_solve(values) -> (mean, derived)``
+    and, for their own settings, ``_check_settings`` (calling ``super()``).
+    They store ``noise``, ``dispersion`` and ``targets`` arguments.
+    """
+
+    _param_domains: dict[str, str] = {}
+    _derived_targets: tuple[str, ...] = ()
+
+    noise: Any
+    targets: Any
+
+    def _priors(self) -> dict[str, Any]:
+        negbin = check_noise(self.noise, type(self).__name__) == "negbin"
+        return {
+            name: getattr(self, name)
+            for name in self._prior_params
+            if name != "dispersion" or negbin
+        }
+
+    def _check_settings(self) -> None:
+        check_noise(self.noise, type(self).__name__)
+        self._checked_targets()
+
+    def _checked_targets(self) -> tuple[str, ...]:
+        owner = type(self).__name__
+        targets = (self.targets,) if isinstance(self.targets, str) else self.targets
+        try:
+            targets = tuple(targets)
+        except TypeError:
+            targets = None
+        if not targets or not all(isinstance(t, str) for t in targets):
+            raise ValueError(
+                f"{owner}: targets must be a non-empty sequence of names; got "
+                f"{self.targets!r}."
+            )
+        available = self.param_names + self._derived_targets
+        unknown = [t for t in targets if t not in available]
+        if unknown:
+            raise ValueError(
+                f"{owner}: unknown target(s) {unknown}; available targets are "
+                f"{list(available)}."
+            )
+        if len(set(targets)) != len(targets):
+            raise ValueError(f"{owner}: targets must be unique; got {list(targets)}.")
+        return targets
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        """Names of the targets, one per column of ``y``.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LogisticGrowth
+        >>> LogisticGrowth(targets=("K", "r")).target_names
+        ('K', 'r')
+        """
+        return self._checked_targets()
+
+    @property
+    def free_params(self) -> tuple[str, ...]:
+        """Names of the parameters whose prior is not a fixed number.
+
+        These are the parameters a likelihood-based fit estimates (what AIC
+        counts). A ``(low, high)`` prior with ``low == high`` counts as fixed.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LogisticGrowth
+        >>> LogisticGrowth(K=1000.0).free_params
+        ('r', 'x0')
+        >>> LogisticGrowth(noise="negbin", dispersion=(1.0, 50.0)).free_params
+        ('r', 'K', 'x0', 'dispersion')
+        """
+        return tuple(
+            name for name, prior in self._priors().items() if not _is_fixed(prior)
+        )
+
+    def param_bounds(self) -> list[tuple[float, float]]:
+        """The support of each parameter's prior, in ``params`` column order.
+
+        Returns
+        -------
+        list of (low, high) tuples
+            ``(v, v)`` for a fixed value ``v``; a scipy distribution's
+            ``support()``.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import ExponentialGrowth
+        >>> ExponentialGrowth(x0=10.0).param_bounds()
+        [(0.1, 0.4), (10.0, 10.0), (10.0, 10.0)]
+        """
+        return [prior_bounds(prior, name) for name, prior in self._priors().items()]
+
+    def mean_trajectory(self, params: Any) -> np.ndarray:
+        """The expected observation (noise-free) for each parameter vector.
+
+        Parameters
+        ----------
+        params : array-like of shape (n_samples, n_params)
+            Parameter values, columns in the order of ``param_names``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sgnn_sklearn.simulators import ExponentialGrowth
+        >>> sim = ExponentialGrowth(n_times=3, noise="poisson")
+        >>> sim.mean_trajectory(np.array([[np.log(2.0), 5.0]]))
+        array([[ 5., 10., 20.]])
+        """
+        self._check_settings()
+        mean, _ = self._solve(self._param_columns(params))
+        return mean
+
+    def log_likelihood(self, params: Any, X: Any) -> np.ndarray:
+        """Log probability of each observed series given its parameters.
+
+        The sum over features of the log pmf of ``X[i]`` under the observation
+        model (Poisson, or negative binomial with size ``dispersion``) around
+        ``mean_trajectory(params)[i]``.
+
+        Parameters
+        ----------
+        params : array-like of shape (n_samples, n_params)
+            Parameter values, columns in the order of ``param_names``.
+        X : array-like of shape (n_samples, n_features)
+            Observed counts (whole numbers, possibly stored as floats).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sgnn_sklearn.simulators import LogisticGrowth
+        >>> sim = LogisticGrowth()
+        >>> data = sim.simulate(200, random_state=0)
+        >>> wrong = data.params * [2.0, 1.0, 1.0, 1.0]  # twice the true r
+        >>> good = sim.log_likelihood(data.params, data.X)
+        >>> bad = sim.log_likelihood(wrong, data.X)
+        >>> good.shape, bool(good.mean() > bad.mean())
+        ((200,), True)
+        """
+        self._check_settings()
+        values = self._param_columns(params)
+        mean, _ = self._solve(values)
+        X = check_counts(X, mean.shape, type(self).__name__)
+        dispersion = values.get("dispersion")
+        if dispersion is not None:
+            dispersion = dispersion[:, None]
+        return count_log_pmf(X, mean, self.noise, dispersion).sum(axis=1)
+
+    def _param_columns(self, params: Any) -> dict[str, np.ndarray]:
+        """Check ``params`` and return its columns by name."""
+        owner = type(self).__name__
+        names = self.param_names
+        params = np.asarray(params, dtype=float)
+        if params.ndim != 2 or params.shape[1] != len(names):
+            raise ValueError(
+                f"{owner}: params must have shape (n_samples, {len(names)}) for "
+                f"{names}; got {params.shape}."
+            )
+        values = dict(zip(names, params.T, strict=True))
+        for name, column in values.items():
+            is_valid, description = _DOMAINS[self._param_domains[name]]
+            invalid = ~is_valid(column)
+            if invalid.any():
+                row = int(np.flatnonzero(invalid)[0])
+                raise ValueError(
+                    f"{owner}: parameter {name!r} must be {description}; row {row} "
+                    f"has {column[row]!r} (prior {name}={getattr(self, name)!r})."
+                )
+        return values
+
+    def _simulate(
+        self, params: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        self._check_settings()
+        values = self._param_columns(params)
+        mean, derived = self._solve(values)
+        finite = np.isfinite(mean).all(axis=1)
+        if not finite.all():
+            row = int(np.flatnonzero(~finite)[0])
+            draw = {name: float(column[row]) for name, column in values.items()}
+            raise ValueError(
+                f"{type(self).__name__}: the mean trajectory overflows for "
+                f"{int((~finite).sum())} samples; the first is row {row}, with "
+                f"parameters {draw}. Narrow the priors."
+            )
+        dispersion = values.get("dispersion")
+        if dispersion is not None:
+            dispersion = dispersion[:, None]
+        X = sample_counts(mean, self.noise, rng, dispersion)
+        quantities = {**values, **derived}
+        y = np.column_stack([quantities[t] for t in self._checked_targets()])
+        return X, y[:, 0] if y.shape[1] == 1 else y
+
+    def _solve(
+        self, values: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _solve(values)."
+        )
+
+
+def substitute_doc(**fragments: str) -> Callable[[type], type]:
+    """Fill the ``%(name)s`` placeholders of a class docstring with shared text.
+
+    Parameters documented the same way in several simulators are written
+    once, so they stay identical.
+
+    Examples
+    --------
+    >>> @substitute_doc(x="x : int")
+    ... class A:
+    ...     "Parameters: %(x)s."
+    >>> A.__doc__
+    'Parameters: x : int.'
+    """
+
+    def decorate(cls: type) -> type:
+        cls.__doc__ = (cls.__doc__ or "") % fragments
+        return cls
+
+    return decorate
+
+
+def _is_fixed(prior: Any) -> bool:
+    if isinstance(prior, numbers.Real) and not isinstance(prior, bool):
+        return True
+    return isinstance(prior, tuple | list) and len(prior) == 2 and prior[0] == prior[1]
