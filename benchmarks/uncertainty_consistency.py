@@ -144,7 +144,9 @@ def regressor_uncertainty(seed: int, n_simulations: int) -> None:
         )
         if n_params == 1:
             plain, plain_seconds = timed_fit(
-                SquaredLossOnly(sim, n_simulations, random_state=seed, memory_size=0)
+                SquaredLossOnly(
+                    sim, n_simulations, random_state=seed, memory_bank_size=0
+                )
             )
             exact = sim.posterior_mean(test.X)
             mse_head = np.mean((mean - exact) ** 2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import numpy as np
 from sklearn.dummy import DummyRegressor
@@ -58,7 +59,7 @@ def run(seed: int = 0, n_simulations: int = 20_000, n_labelled: int = 50) -> dic
     labelled = reality.simulate(n_labelled, random_state=seed + 1)
     test = reality.simulate(2000, random_state=seed + 2)
 
-    def score(model, fit_args):
+    def score(model: Any, fit_args: tuple) -> tuple[float, float, float]:
         start = time.perf_counter()
         model.fit(*fit_args)
         pred = model.predict(test.X)

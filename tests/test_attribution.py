@@ -158,9 +158,9 @@ def test_bank_is_refreshed_after_finetuning(linear):
     np.testing.assert_allclose(bank.embeddings, est._embed_inputs(bank.inputs))
 
 
-def test_memory_size_bounds_the_bank(linear):
+def test_memory_bank_size_bounds_the_bank(linear):
     est = SimulationGroundedRegressor(
-        linear, memory_size=150, **dict(BUDGET, n_simulations=600, max_epochs=2)
+        linear, memory_bank_size=150, **dict(BUDGET, n_simulations=600, max_epochs=2)
     ).fit()
     assert len(est.memory_bank_) == 150
     with pytest.raises(
@@ -205,11 +205,11 @@ def test_fitted_without_simulator_says_there_are_no_mechanisms():
         clf.explain_mechanism(X)
 
 
-def test_memory_size_zero_says_so(linear):
+def test_memory_bank_size_zero_says_so(linear):
     est = SimulationGroundedRegressor(
-        linear, memory_size=0, **dict(BUDGET, n_simulations=300, max_epochs=2)
+        linear, memory_bank_size=0, **dict(BUDGET, n_simulations=300, max_epochs=2)
     ).fit()
-    with pytest.raises(ValueError, match="memory_size=0"):
+    with pytest.raises(ValueError, match="memory_bank_size=0"):
         est.explain_mechanism(linear.simulate(2, random_state=0).X)
 
 

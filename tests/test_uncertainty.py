@@ -65,7 +65,7 @@ def test_std_is_within_10_percent_of_the_exact_posterior_std(
 
 
 def test_variance_head_leaves_the_mean_bit_identical(simulator, held_out):
-    settings = dict(BUDGET, n_simulations=1000, max_epochs=10, memory_size=0)
+    settings = dict(BUDGET, n_simulations=1000, max_epochs=10, memory_bank_size=0)
     settings["random_state"] = 0
     with_head = SimulationGroundedRegressor(simulator, **settings).fit()
     plain = SquaredLossOnly(simulator, **settings).fit()

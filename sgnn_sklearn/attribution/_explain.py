@@ -103,7 +103,7 @@ def explain_mechanism(
     Parameters
     ----------
     estimator : fitted SimulationGroundedRegressor or SimulationGroundedClassifier
-        Fitted on a simulator, with ``memory_size > 0``.
+        Fitted on a simulator, with ``memory_bank_size > 0``.
     X : array-like of shape (n_samples, n_features)
         Observations to explain.
     n_neighbors : int, default=100
@@ -126,7 +126,7 @@ def explain_mechanism(
         If ``estimator`` is not fitted.
     ValueError
         If the estimator kept no simulations (fitted without a simulator, or
-        with ``memory_size=0``), or ``n_neighbors`` exceeds the memory bank.
+        with ``memory_bank_size=0``), or ``n_neighbors`` exceeds the memory bank.
 
     Examples
     --------

@@ -87,6 +87,24 @@ class CoverageCurve:
         """Plot observed against nominal coverage.
 
         See :func:`sgnn_sklearn.plotting.plot_coverage_curve`.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, default=None
+            Axes to draw into; new ones when None.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> curve = CoverageCurve(np.array([0.5, 0.9]), np.array([0.52, 0.88]), ("y",))
+        >>> curve.plot().get_xlabel()
+        'nominal coverage'
         """
         from ..plotting import plot_coverage_curve
 

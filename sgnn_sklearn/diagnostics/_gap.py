@@ -76,6 +76,25 @@ class SimulationGap:
         """Histogram of the inputs' distances against the held-out simulations'.
 
         See :func:`sgnn_sklearn.plotting.plot_simulation_gap`.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, default=None
+            Axes to draw into; new ones when None.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> gap = SimulationGap(np.array([1.0, 4.0]), np.array([0.5, 1.0]),
+        ...                     np.array([0.5, 1.0, 2.0]), 0.99)
+        >>> gap.plot().get_xlabel()
+        'distance to the nearest training simulations (embedding)'
         """
         from ..plotting import plot_simulation_gap
 
@@ -98,7 +117,7 @@ def simulation_gap(
     Parameters
     ----------
     estimator : fitted SimulationGroundedRegressor or SimulationGroundedClassifier
-        Fitted on a simulator, with ``memory_size > 0``.
+        Fitted on a simulator, with ``memory_bank_size > 0``.
     X : array-like of shape (n_samples, n_features)
         Inputs, typically real observations.
     n_neighbors : int, default=5

@@ -46,6 +46,26 @@ class ReliabilityCurve:
         """Plot the reliability diagram.
 
         See :func:`sgnn_sklearn.plotting.plot_reliability_curve`.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, default=None
+            Axes to draw into; new ones when None.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from sgnn_sklearn.diagnostics import reliability_curve
+        >>> proba = np.array([[0.8, 0.2], [0.3, 0.7], [0.1, 0.9], [0.6, 0.4]])
+        >>> curve = reliability_curve([0, 1, 1, 0], proba)
+        >>> curve.plot().get_xlabel()
+        'predicted probability'
         """
         from ..plotting import plot_reliability_curve
 

@@ -42,9 +42,20 @@ class SBCRanks:
     def histogram(self, n_bins: int = 10) -> np.ndarray:
         """Counts of ranks in ``n_bins`` equal bins of ``0, ..., n_draws``.
 
+        Parameters
+        ----------
+        n_bins : int, default=10
+            Number of bins.
+
         Returns
         -------
         ndarray of shape (n_bins,) or (n_bins, n_targets)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> SBCRanks(np.array([0, 0, 1, 3]), n_draws=3).histogram(n_bins=2).tolist()
+        [3, 1]
         """
         edges = np.linspace(0, self.n_draws + 1, n_bins + 1)
         ranks = self.ranks.reshape(len(self.ranks), -1)
@@ -57,9 +68,20 @@ class SBCRanks:
     def pvalue(self, n_bins: int = 10) -> float | np.ndarray:
         """p-value of a chi-square test that the ranks are uniform.
 
+        Parameters
+        ----------
+        n_bins : int, default=10
+            Number of bins the ranks are counted in.
+
         Returns
         -------
         float or ndarray of shape (n_targets,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> bool(SBCRanks(np.zeros(100, int), n_draws=9).pvalue() < 1e-6)
+        True
         """
         edges = np.linspace(0, self.n_draws + 1, n_bins + 1)
         integers = np.arange(self.n_draws + 1)
@@ -73,6 +95,25 @@ class SBCRanks:
         """Histogram of the ranks with the band expected under uniformity.
 
         See :func:`sgnn_sklearn.plotting.plot_sbc_ranks`.
+
+        Parameters
+        ----------
+        n_bins : int, default=10
+            Number of bins.
+        ax : matplotlib.axes.Axes, default=None
+            Axes to draw into; new ones when None.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> SBCRanks(np.arange(100) % 10, n_draws=9).plot().get_xlabel()
+        'rank of the true value among 9 draws'
         """
         from ..plotting import plot_sbc_ranks
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import abstractmethod
 from numbers import Integral, Real
 from typing import Any
@@ -17,9 +18,13 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from ..simulators import Simulation, check_simulation, simulate_chunked
-from ._memory import build_memory_bank, embed_inputs, warn_if_outside_support
+from .._caching import simulate_cached, warn_if_uncacheable
+from .._progress import progress
+from ..simulators import Simulation, check_simulation
+from ._batches import PREDICT_BATCH_SIZE, iterate_batches
+from ._memory import embed_inputs, keep_simulations, warn_if_outside_support
 from ._networks import ARCHITECTURES
+from ._online import ForgetBatches, SimulationStream, online_sizes
 
 # Below this many samples no validation share is held out for early stopping;
 # training then stops when the training loss stops improving.
@@ -73,6 +78,9 @@ class BaseSimulationGrounded(BaseEstimator):
     # Whether y may have several columns (regression) or must be 1-D (classes).
     _multi_output = True
 
+    # Declared for type checkers: assigned in ``_train``, read again on finetuning.
+    net_: Any
+
     _parameter_constraints: dict = {
         "simulator": [HasMethods(["simulate"]), None],
         "n_simulations": [Interval(Integral, 1, None, closed="left")],
@@ -91,7 +99,9 @@ class BaseSimulationGrounded(BaseEstimator):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "memory_size": [Interval(Integral, 0, None, closed="left")],
+        "simulation": [StrOptions({"offline", "online"})],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "memory_bank_size": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -114,7 +124,9 @@ class BaseSimulationGrounded(BaseEstimator):
         n_jobs: int | None = None,
         random_state: Any = None,
         verbose: int = 0,
-        memory_size: int = 10_000,
+        simulation: str = "offline",
+        memory: Any = None,
+        memory_bank_size: int = 10_000,
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -133,7 +145,9 @@ class BaseSimulationGrounded(BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
-        self.memory_size = memory_size
+        self.simulation = simulation
+        self.memory = memory
+        self.memory_bank_size = memory_bank_size
 
     # -- what subclasses provide -------------------------------------------------
 
@@ -188,6 +202,19 @@ class BaseSimulationGrounded(BaseEstimator):
         -------
         self
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=3)
+        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=5,
+        ...                                   random_state=0)
+        >>> est.fit(sim).n_simulations_
+        500
+        >>> real = sim.simulate(40, random_state=1)
+        >>> est.set_params(simulator=sim).fit(real.X, real.y).n_features_in_
+        3
         """
         simulator = self.simulator
         if X is not None and is_simulator(X):
@@ -232,35 +259,103 @@ class BaseSimulationGrounded(BaseEstimator):
             self._train(self._transform_inputs(X), targets, n_outputs)
             return self
 
-        simulation = self._simulate(simulator)
-        self.simulator_ = simulator
-        self.n_simulations_ = len(simulation)
-        X_sim = simulation.X
-        self._fit_inputs(X_sim)
-        self.n_features_in_ = X_sim.shape[1]
-        targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
-        inputs = self._transform_inputs(X_sim)
-        self._train(inputs, targets, n_outputs, presplit=True)
-        self.memory_bank_ = build_memory_bank(
-            simulation,
-            inputs,
-            *self._split(len(inputs), presplit=True),
-            size=self.memory_size,
-            random_state=self._seeds["memory"],
-            embed=self._embed_inputs,
-        )
+        warn_if_uncacheable(self.memory, self.random_state)
+        if self.simulation == "online":
+            X_sim = self._fit_online(simulator)
+        else:
+            simulation = self._simulate(simulator)
+            self.simulator_ = simulator
+            self.n_simulations_ = len(simulation)
+            X_sim = simulation.X
+            self._fit_inputs(X_sim)
+            self.n_features_in_ = X_sim.shape[1]
+            targets, n_outputs = self._fit_targets(
+                *self._simulated_targets(simulation)
+            )
+            inputs = self._transform_inputs(X_sim)
+            self._train(inputs, targets, n_outputs, presplit=True)
+            self.memory_bank_ = keep_simulations(
+                simulation,
+                inputs,
+                *self._split(len(inputs), presplit=True),
+                size=self.memory_bank_size,
+                random_state=self._seeds["memory"],
+            )
+        if self.memory_bank_ is not None:
+            self.memory_bank_ = self.memory_bank_.embedded_by(self._embed_inputs)
         if X is not None:
             self._use_real_data(X, y, X_sim.shape[1])
         return self
 
-    def _simulate(self, simulator: Any) -> Simulation:
-        simulation = simulate_chunked(
-            simulator,
-            self.n_simulations,
-            random_state=self._seeds["simulate"],
-            n_jobs=self.n_jobs,
+    def _simulate(self, simulator: Any, n_samples: int | None = None) -> Simulation:
+        n_samples = self.n_simulations if n_samples is None else n_samples
+        with progress(n_samples, self.verbose, "Simulating") as update:
+            simulation = simulate_cached(
+                simulator,
+                n_samples,
+                self._seeds["simulate"],
+                memory=self.memory,
+                n_jobs=self.n_jobs,
+                progress=update,
+            )
+        return check_simulation(simulation, simulator, n_samples)
+
+    def _fit_online(self, simulator: Any) -> np.ndarray:
+        """Fit scalers on a fixed first chunk, then train on a fresh stream.
+
+        Returns the fixed chunk's inputs (for the feature checks of real data).
+        """
+        n_fixed, n_train = online_sizes(
+            self.n_simulations, self._n_validation(self.n_simulations)
         )
-        return check_simulation(simulation, simulator, self.n_simulations)
+        fixed = self._simulate(simulator, n_fixed)
+        self.simulator_ = simulator
+        self._fit_inputs(fixed.X)
+        self.n_features_in_ = fixed.X.shape[1]
+        targets, n_outputs = self._fit_targets(*self._simulated_targets(fixed))
+        inputs = self._transform_inputs(fixed.X)
+        n_valid = self.n_simulations - n_train
+        stream = SimulationStream(
+            simulator,
+            n_train,
+            random_state=self._seeds["simulate"],
+            encode=self._encode_simulation,
+            n_jobs=self.n_jobs,
+            n_features=inputs.shape[1],
+            validation=(inputs[:n_valid], targets[:n_valid]) if n_valid else None,
+        )
+        self._train(stream, None, n_outputs)
+        self.n_simulations_ = n_fixed + stream.n_drawn
+        # The stream never trains on the fixed chunk, so its rows serve the
+        # posterior's spread and the memory bank as fresh simulations.
+        train, valid = _fixed_chunk_split(n_fixed, n_valid)
+        self._fit_uncertainty(inputs, targets, train, valid)
+        self.memory_bank_ = keep_simulations(
+            fixed,
+            inputs,
+            train,
+            valid,
+            size=self.memory_bank_size,
+            random_state=self._seeds["memory"],
+        )
+        return fixed.X
+
+    def _fit_uncertainty(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        train: np.ndarray,
+        valid: np.ndarray | None,
+        finetune: bool = False,
+    ) -> None:
+        """Fit what predicts uncertainty beyond the network itself (none here)."""
+
+    def _encode_simulation(
+        self, simulation: Simulation
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The network's inputs and targets for a simulation, as fitted."""
+        targets = self._simulated_targets(simulation)[0]
+        return self._transform_inputs(simulation.X), self._encode_targets(targets)
 
     def _use_real_data(self, X: Any, y: Any, n_sim_features: int) -> None:
         n_features_in = self.n_features_in_
@@ -308,15 +403,29 @@ class BaseSimulationGrounded(BaseEstimator):
         Simulations are i.i.d. draws, so their last share serves as validation;
         real data are shuffled first.
         """
-        if not self.early_stopping or n_samples < MIN_SAMPLES_FOR_VALIDATION:
+        n_valid = self._n_validation(n_samples)
+        if not n_valid:
             return np.arange(n_samples), None
-        n_valid = int(np.ceil(self.validation_fraction * n_samples))
         order = (
             np.arange(n_samples)
             if presplit
             else np.random.RandomState(self._seeds["split"]).permutation(n_samples)
         )
         return order[n_valid:], order[:n_valid]
+
+    def _n_validation(self, n_samples: int) -> int:
+        """Size of the early-stopping validation share (0 when none is held out)."""
+        if not self.early_stopping or n_samples < MIN_SAMPLES_FOR_VALIDATION:
+            return 0
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_valid >= n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} holds out "
+                f"{n_valid} of {n_samples} samples for early stopping and leaves "
+                "none to train on; use more samples (n_simulations) or a "
+                "smaller validation_fraction."
+            )
+        return n_valid
 
     def _train(
         self,
@@ -327,49 +436,61 @@ class BaseSimulationGrounded(BaseEstimator):
         presplit: bool = False,
         finetune: bool = False,
     ) -> None:
-        train, valid = self._split(len(X), presplit)
+        if isinstance(X, SimulationStream):
+            validation = X.validation
+        else:
+            train, valid = self._split(len(X), presplit)
+            validation = None if valid is None else (X[valid], targets[valid])
+            X, targets = _take(X, train), _take(targets, train)
         train_split = (
-            None
-            if valid is None
-            else predefined_split(Dataset(X[valid], targets[valid]))
+            None if validation is None else predefined_split(Dataset(*validation))
         )
-        callbacks = []
+        callbacks: list[tuple[str, Any]] = []
         if self.early_stopping:
             callbacks.append(
                 (
                     "early_stopping",
                     EarlyStopping(
-                        monitor="train_loss" if valid is None else "valid_loss",
+                        monitor="train_loss" if validation is None else "valid_loss",
                         patience=self.n_iter_no_change,
                         load_best=True,
                     ),
                 )
             )
+        if isinstance(X, SimulationStream):
+            callbacks.append(("forget_batches", ForgetBatches()))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seeds["torch"] + int(finetune))
             if finetune:
                 self.net_.train_split = train_split
                 self.net_.callbacks = callbacks
                 self.net_.initialize_callbacks()
-                self.net_.partial_fit(X[train], targets[train])
+                self.net_.partial_fit(X, targets)
             else:
                 module, module_kwargs = self._module()
                 self.net_ = self._make_net(
                     module=module,
                     **{f"module__{k}": v for k, v in module_kwargs.items()},
-                    module__n_features=X.shape[1],
+                    module__n_features=(
+                        X.n_features if isinstance(X, SimulationStream) else X.shape[1]
+                    ),
                     module__n_outputs=n_outputs,
                     optimizer=torch.optim.Adam,
                     lr=self.lr,
                     max_epochs=self.max_epochs,
                     batch_size=self.batch_size,
+                    iterator_train=iterate_batches,
                     iterator_train__shuffle=True,
+                    iterator_valid=iterate_batches,
+                    iterator_valid__batch_size=max(
+                        self.batch_size, PREDICT_BATCH_SIZE
+                    ),
                     train_split=train_split,
                     callbacks=callbacks,
                     device=self._device,
                     verbose=self.verbose,
                 )
-                self.net_.fit(X[train], targets[train])
+                self.net_.fit(X, targets)
         self.n_epochs_ = len(self.net_.history)
 
     def _module(self) -> tuple[Any, dict[str, Any]]:
@@ -396,7 +517,10 @@ class BaseSimulationGrounded(BaseEstimator):
     def _embed_inputs(self, inputs: np.ndarray) -> np.ndarray:
         """The network's last hidden layer for already transformed inputs."""
         return embed_inputs(
-            self.net_.module_, inputs, self.batch_size, self.net_.device
+            self.net_.module_,
+            inputs,
+            max(self.batch_size, PREDICT_BATCH_SIZE),
+            self.net_.device,
         )
 
     # -- explaining -----------------------------------------------------------------
@@ -488,3 +612,36 @@ class BaseSimulationGrounded(BaseEstimator):
         from ..diagnostics import simulation_gap
 
         return simulation_gap(self, X, n_neighbors)
+
+
+def _fixed_chunk_split(
+    n_fixed: int, n_valid: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows of online training's fixed chunk to fit on and to validate on.
+
+    The validation share is the chunk's head; when it fills the whole chunk,
+    half of it is fitted on.
+
+    Examples
+    --------
+    >>> [r.tolist() for r in _fixed_chunk_split(5, 2)]
+    [[2, 3, 4], [0, 1]]
+    >>> [r.tolist() for r in _fixed_chunk_split(4, 4)]
+    [[2, 3], [0, 1]]
+    >>> _fixed_chunk_split(3, 0)[1] is None
+    True
+    """
+    if n_valid == 0:
+        return np.arange(n_fixed), None
+    if n_valid >= n_fixed:
+        n_valid = n_fixed // 2
+    return np.arange(n_valid, n_fixed), np.arange(n_valid)
+
+
+def _take(array: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """``array[indices]``, as a view (no copy) when the indices are a range."""
+    if len(indices) and np.array_equal(
+        indices, np.arange(indices[0], indices[0] + len(indices))
+    ):
+        return array[indices[0] : indices[0] + len(indices)]
+    return array[indices]

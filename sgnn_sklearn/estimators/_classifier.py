@@ -46,7 +46,8 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
     batch_size : int, default=128
-        Mini-batch size for training and prediction.
+        Mini-batch size for training; prediction runs in batches of
+        ``max(batch_size, 4096)`` rows.
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs, and keep the best weights.
@@ -67,13 +68,25 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     random_state : int, RandomState instance or None, default=None
         Seeds simulations, initialisation, shuffling and splits.
     verbose : int, default=0
-        0 prints nothing; 1 prints skorch's table of epochs.
-    memory_size : int, default=10_000
+        0 prints nothing. 1 or more shows the simulations' progress as a tqdm
+        bar on stderr (plain counts if tqdm cannot be imported) and skorch's
+        table of epochs on stdout.
+    simulation : {"offline", "online"}, default="offline"
+        ``"online"`` draws fresh simulations for every epoch, chunk by chunk,
+        with memory that does not grow with ``n_simulations``; see
+        :class:`SimulationGroundedRegressor`. The fixed first chunk (up to
+        8192 simulations) must show every class.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Caches the simulated training set on disk, keyed by the simulator,
+        ``n_simulations`` and the seed (``random_state`` must be an int); see
+        :class:`SimulationGroundedRegressor`.
+    memory_bank_size : int, default=10_000
         Number of training simulations kept after fit, a random subset, with
         their latent parameters, mechanisms and embeddings (``memory_bank_``):
         what ``explain_mechanism`` and ``simulation_gap`` compare inputs with.
-        Memory grows as ``memory_size * (n_features + width of the last
-        hidden layer)`` floats; 0 keeps none.
+        It holds ``memory_bank_size * (n_features + width of the last hidden
+        layer)`` floats; 0 keeps none. Online, the bank is drawn from the
+        fixed first chunk, so it holds at most 8192 simulations.
 
     Attributes
     ----------
@@ -84,7 +97,8 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     simulator_ : object or None
         The simulator trained on, or None.
     n_simulations_ : int
-        Number of simulations trained on (0 without a simulator).
+        Number of simulations drawn for training (0 without a simulator);
+        in online mode, summed over the epochs.
     n_epochs_ : int
         Number of epochs run in the last training phase.
     preprocessor_ : transformer or None
@@ -96,10 +110,11 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
     memory_bank_ : sgnn_sklearn.attribution.MemoryBank or None
-        The kept training simulations (at most ``memory_size``, drawn from the
-        training share) and held-out ones (from the validation share) that
-        ``explain_mechanism`` and ``simulation_gap`` read; None after
-        ``fit(X, y)`` without a simulator or with ``memory_size=0``.
+        The kept training simulations (at most ``memory_bank_size``, drawn
+        from the training share) and held-out ones (from the validation
+        share) that ``explain_mechanism`` and ``simulation_gap`` read; None
+        after ``fit(X, y)`` without a simulator or with
+        ``memory_bank_size=0``.
 
     See Also
     --------

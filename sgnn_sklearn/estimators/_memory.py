@@ -92,7 +92,7 @@ class MemoryBank:
     >>> from sgnn_sklearn import SimulationGroundedRegressor
     >>> from sgnn_sklearn.simulators import LinearGaussian
     >>> est = SimulationGroundedRegressor(n_simulations=300, max_epochs=2,
-    ...                                   memory_size=100, random_state=0)
+    ...                                   memory_bank_size=100, random_state=0)
     >>> bank = est.fit(LinearGaussian()).memory_bank_
     >>> len(bank), bank.param_names, len(bank.reference_inputs)
     (100, ('theta0',), 30)
@@ -161,7 +161,7 @@ class MemoryBank:
             raise ValueError(
                 f"n_neighbors={n_neighbors} is larger than the memory bank, which "
                 f"holds {len(self)} training simulations; ask for at most "
-                f"{len(self)} neighbours, or fit with a larger memory_size (and "
+                f"{len(self)} neighbours, or fit with a larger memory_bank_size (and "
                 "n_simulations)."
             )
         search = NearestNeighbors(n_neighbors=n_neighbors, algorithm="brute")
@@ -216,27 +216,28 @@ class MemoryBank:
         return distance, percentile, reference
 
 
-def build_memory_bank(
+def keep_simulations(
     simulation: Simulation,
     inputs: np.ndarray,
     train: np.ndarray,
     valid: np.ndarray | None,
     size: int,
     random_state: int,
-    embed: Callable[[np.ndarray], np.ndarray],
 ) -> MemoryBank | None:
     """Keep a random subset of at most ``size`` training simulations.
 
     The held-out reference is the validation share when there is one;
-    otherwise a tenth of the training rows, kept out of the bank.
+    otherwise a tenth of the training rows, kept out of the bank. The bank
+    has no embeddings yet (zero columns): give it the trained network's with
+    :meth:`MemoryBank.embedded_by`. None when ``size`` is 0.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sgnn_sklearn.simulators import LinearGaussian
     >>> sim = LinearGaussian().simulate(50, random_state=0)
-    >>> bank = build_memory_bank(sim, sim.X.astype(np.float32), np.arange(10, 50),
-    ...                          np.arange(10), 25, 0, lambda x: x)
+    >>> bank = keep_simulations(sim, sim.X.astype(np.float32), np.arange(10, 50),
+    ...                         np.arange(10), 25, 0).embedded_by(lambda x: x)
     >>> len(bank), len(bank.reference_inputs), bool(bank.simulation_index.min() >= 10)
     (25, 10, True)
     """
@@ -258,14 +259,14 @@ def build_memory_bank(
         )
     return MemoryBank(
         inputs=inputs[kept],
-        embeddings=embed(inputs[kept]),
+        embeddings=np.zeros((len(kept), 0), dtype=np.float32),
         params=np.asarray(simulation.params, dtype=float)[kept],
         param_names=tuple(simulation.param_names),
         mechanism=None if simulation.mechanism is None else simulation.mechanism[kept],
         mechanism_names=mechanism_names,
         simulation_index=kept,
         reference_inputs=inputs[reference],
-        reference_embeddings=embed(inputs[reference]),
+        reference_embeddings=np.zeros((len(reference), 0), dtype=np.float32),
     )
 
 
@@ -330,7 +331,9 @@ def fitted_memory_bank(estimator: Any, purpose: str) -> MemoryBank:
             "simulated mechanisms or latent parameters. Fit it on a simulator"
         )
     else:
-        reason = "it was fitted with memory_size=0. Refit with memory_size > 0"
+        reason = (
+            "it was fitted with memory_bank_size=0. Refit with memory_bank_size > 0"
+        )
     raise ValueError(
         f"{type(estimator).__name__} kept no training simulations, so {purpose} "
         f"has nothing to compare with: {reason} to use {purpose}."

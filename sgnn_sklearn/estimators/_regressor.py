@@ -13,7 +13,9 @@ from skorch import NeuralNetRegressor
 
 from ..simulators import Simulation
 from ._base import BaseSimulationGrounded
+from ._batches import PREDICT_BATCH_SIZE
 from ._inference import run_in_batches
+from ._online import SimulationStream
 from ._variance import GaussianHead, check_coverage, fit_variance_head
 
 
@@ -35,8 +37,9 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         Its parameters are reachable as ``simulator__PARAM`` in grid searches.
     n_simulations : int, default=10_000
         Number of simulations drawn for training (a share of them is held out
-        for early stopping). More simulations bring the fit closer to the
-        posterior mean; more epochs do not.
+        for early stopping); per epoch when ``simulation="online"``. More
+        simulations bring the fit closer to the posterior mean; more epochs
+        over the same simulations do not.
     architecture : {"mlp", "cnn"} or torch.nn.Module class, default="mlp"
         ``"mlp"``: fully connected network. ``"cnn"``: 1-D convolutions over
         the features read as one time series. A module class is called with
@@ -51,7 +54,9 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
     batch_size : int, default=128
-        Mini-batch size for training and prediction.
+        Mini-batch size for training. Prediction and validation run in
+        batches of ``max(batch_size, 4096)`` rows, so their memory does not
+        grow with the number of rows.
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs, and keep the best weights. With fewer
@@ -74,21 +79,43 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         cross-validation.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Torch device for training and prediction. ``"auto"`` uses a GPU when
-        torch finds one.
+        torch finds one. A model trained on a GPU loads (unpickles) and
+        predicts on a machine without one, on the CPU.
     n_jobs : int, default=None
         Number of joblib workers that run the simulations (in chunks, each
-        with its own seed, so results do not depend on ``n_jobs``).
+        with its own seed, so results do not depend on ``n_jobs``). Inside
+        ``joblib.parallel_config(backend="dask")`` the chunks run on a Dask
+        cluster; see Notes.
     random_state : int, RandomState instance or None, default=None
         Seeds the simulations, the network's initialisation, shuffling and
         the validation split. An int gives bit-identical results on CPU.
     verbose : int, default=0
-        0 prints nothing; 1 prints skorch's table of epochs.
-    memory_size : int, default=10_000
+        0 prints nothing. 1 or more shows the simulations' progress as a tqdm
+        bar on stderr (plain counts if tqdm cannot be imported) and skorch's
+        table of epochs on stdout.
+    simulation : {"offline", "online"}, default="offline"
+        ``"offline"`` simulates ``n_simulations`` once (in chunks) and trains
+        on them for every epoch. ``"online"`` draws ``n_simulations`` fresh
+        simulations for every epoch, chunk by chunk (8192 at a time, one
+        chunk per joblib worker), so memory stays flat however large the
+        budget; inputs and targets are standardised on a fixed first chunk,
+        which also holds the validation share (at most one chunk). Online
+        training cannot overfit the simulations: more epochs mean more data.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Caches the simulated training set on disk, as ``Pipeline``'s
+        ``memory``: a directory or a ``joblib.Memory``. The key is the
+        simulator (class and parameters), ``n_simulations`` and the seed drawn
+        from ``random_state`` (which must be an int for a refit to find its
+        simulations), so ``GridSearchCV`` or ``cross_val_score`` over network
+        parameters simulate once. Online mode caches only its fixed first
+        chunk.
+    memory_bank_size : int, default=10_000
         Number of training simulations kept after fit, a random subset, with
         their latent parameters, mechanisms and embeddings (``memory_bank_``):
         what ``explain_mechanism`` and ``simulation_gap`` compare inputs with.
-        Memory grows as ``memory_size * (n_features + width of the last
-        hidden layer)`` floats; 0 keeps none.
+        It holds ``memory_bank_size * (n_features + width of the last hidden
+        layer)`` floats; 0 keeps none. Online, the bank is drawn from the
+        fixed first chunk, so it holds at most 8192 simulations.
 
     Attributes
     ----------
@@ -97,7 +124,8 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     simulator_ : object or None
         The simulator trained on, or None after ``fit(X, y)`` without one.
     n_simulations_ : int
-        Number of simulations trained on (0 without a simulator).
+        Number of simulations drawn for training (0 without a simulator);
+        in online mode, summed over the epochs.
     n_epochs_ : int
         Number of epochs run in the last training phase.
     preprocessor_ : transformer or None
@@ -113,10 +141,11 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
     memory_bank_ : sgnn_sklearn.attribution.MemoryBank or None
-        The kept training simulations (at most ``memory_size``, drawn from the
-        training share) and held-out ones (from the validation share) that
-        ``explain_mechanism`` and ``simulation_gap`` read; None after
-        ``fit(X, y)`` without a simulator or with ``memory_size=0``.
+        The kept training simulations (at most ``memory_bank_size``, drawn
+        from the training share) and held-out ones (from the validation
+        share) that ``explain_mechanism`` and ``simulation_gap`` read; None
+        after ``fit(X, y)`` without a simulator or with
+        ``memory_bank_size=0``.
 
     See Also
     --------
@@ -141,6 +170,20 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     ``predict(X, return_std=True)``, ``predict_interval`` and
     ``predict_quantiles`` use it; their intervals are Gaussian: exact when the
     posterior is, approximate when it is skewed or multimodal.
+
+    Scale: simulations run through joblib, so a slow simulator can run on a
+    cluster with no change to the code::
+
+        from dask.distributed import Client
+        import joblib
+        client = Client("scheduler-address:8786")
+        with joblib.parallel_config(backend="dask"):
+            est.fit(simulator)
+
+    With a large budget, ``simulation="online"`` keeps memory flat, and
+    ``device="cuda"`` trains on a GPU. Training on several GPUs goes through
+    skorch's Accelerate integration; see the "Scaling" page of the
+    documentation.
 
     Examples
     --------
@@ -198,18 +241,29 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
 
     def _train(
         self,
-        X: np.ndarray,
-        targets: np.ndarray,
+        X: Any,
+        targets: Any,
         n_outputs: int | None,
         *,
         presplit: bool = False,
         finetune: bool = False,
     ) -> None:
         super()._train(X, targets, n_outputs, presplit=presplit, finetune=finetune)
-        train, valid = self._split(len(X), presplit)
+        if isinstance(X, SimulationStream):
+            return  # _fit_online fits the variance head on its fixed chunk
+        self._fit_uncertainty(X, targets, *self._split(len(X), presplit), finetune)
+
+    def _fit_uncertainty(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        train: np.ndarray,
+        valid: np.ndarray | None,
+        finetune: bool = False,
+    ) -> None:
         fit_variance_head(
             self.net_.module_,
-            X,
+            inputs,
             targets,
             train,
             valid,
@@ -270,7 +324,7 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
                 module,
                 module.mean_and_log_variance,
                 inputs,
-                self.batch_size,
+                max(self.batch_size, PREDICT_BATCH_SIZE),
                 self.net_.device,
             )
         )

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._batches import PREDICT_BATCH_SIZE
 from ._inference import run_in_batches
 
 # Bounds on the log-variance of standardised targets: exp(-20) to exp(10)
@@ -195,7 +196,11 @@ def fit_variance_head(
     True
     """
     mean, hidden = run_in_batches(
-        module, module.mean_and_hidden, inputs, batch_size, device
+        module,
+        module.mean_and_hidden,
+        inputs,
+        max(batch_size, PREDICT_BATCH_SIZE),
+        device,
     )
     squared = torch.as_tensor((targets.reshape(len(targets), -1) - mean) ** 2)
     hidden = torch.as_tensor(hidden)

@@ -72,19 +72,40 @@ class Simulator(BaseEstimator):
 
     @property
     def param_names(self) -> tuple[str, ...]:
-        """Names of the latent parameters, one per column of ``params``."""
+        """Names of the latent parameters, one per column of ``params``.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import FunctionSimulator
+        >>> FunctionSimulator(lambda p, rng: [p["a"]], {"a": (0, 1)}).param_names
+        ('a',)
+        """
         return tuple(self._priors())
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        """Names of the observed features, one per column of ``X``."""
+        """Names of the observed features, one per column of ``X``.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> LinearGaussian(n_features=2).feature_names
+        ('x0', 'x1')
+        """
         raise NotImplementedError(
             f"{type(self).__name__} must define the feature_names property."
         )
 
     @property
     def target_names(self) -> tuple[str, ...]:
-        """Names of the targets, one per column of ``y``."""
+        """Names of the targets, one per column of ``y``.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> LinearGaussian(n_params=2).target_names
+        ('theta0', 'theta1')
+        """
         raise NotImplementedError(
             f"{type(self).__name__} must define the target_names property."
         )
@@ -102,6 +123,8 @@ class Simulator(BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_params)
+            One row of parameter values per draw, columns in the order of
+            ``param_names``.
 
         Examples
         --------
@@ -161,6 +184,7 @@ class Simulator(BaseEstimator):
         Returns
         -------
         Simulation
+            One observation per row of ``params``.
 
         Examples
         --------

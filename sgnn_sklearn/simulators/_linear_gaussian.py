@@ -97,7 +97,14 @@ class LinearGaussian(Simulator):
 
     @property
     def design_matrix(self) -> np.ndarray:
-        """The fixed design matrix ``A`` of shape (n_features, n_params)."""
+        """The fixed design matrix ``A`` of shape (n_features, n_params).
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> LinearGaussian(n_features=4, n_params=2).design_matrix.shape
+        (4, 2)
+        """
         self._check_settings()
         rng = np.random.default_rng(self.design_seed)
         return rng.standard_normal((self.n_features, self.n_params))
@@ -134,6 +141,7 @@ class LinearGaussian(Simulator):
         Returns
         -------
         ndarray of shape (n_params, n_params)
+            The posterior covariance matrix given in the class description.
 
         Examples
         --------
@@ -153,6 +161,7 @@ class LinearGaussian(Simulator):
         Returns
         -------
         ndarray of shape (n_params,)
+            Square roots of the diagonal of :meth:`posterior_cov`.
 
         Examples
         --------
@@ -168,6 +177,7 @@ class LinearGaussian(Simulator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Observations.
 
         Returns
         -------
@@ -198,6 +208,8 @@ class LinearGaussian(Simulator):
         Returns
         -------
         float
+            The expected squared error of :meth:`posterior_mean`, averaged
+            over the targets.
 
         Examples
         --------

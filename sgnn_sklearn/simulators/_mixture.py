@@ -76,6 +76,7 @@ class MixtureSimulator(Simulator):
         Returns
         -------
         dict
+            Parameter names mapped to their values.
 
         Examples
         --------
@@ -104,6 +105,7 @@ class MixtureSimulator(Simulator):
         Returns
         -------
         self
+            The mixture, with its parameters set.
 
         Examples
         --------
@@ -171,7 +173,15 @@ class MixtureSimulator(Simulator):
 
     @property
     def mechanism_names(self) -> tuple[str, ...]:
-        """Names of the mechanisms, in order."""
+        """Names of the mechanisms, in order.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+        >>> MixtureSimulator([("a", LinearGaussian()),
+        ...                   ("b", LinearGaussian())]).mechanism_names
+        ('a', 'b')
+        """
         return tuple(self._check_components()[0])
 
     @property
@@ -242,7 +252,7 @@ class MixtureSimulator(Simulator):
         params = np.full((n_samples, len(param_names)), np.nan)
         y = None
         if target_names:
-            y_shape = (n_samples,) + np.shape(first.y)[1:]
+            y_shape = (n_samples,) + np.asarray(first.y).shape[1:]
             y = np.empty(y_shape, dtype=np.asarray(first.y).dtype)
         for j, part in parts.items():
             rows = component == j
@@ -263,6 +273,36 @@ class MixtureSimulator(Simulator):
         )
 
     def sample_params(self, n_samples: int, random_state: Any = None) -> np.ndarray:
+        """Not available for a mixture: raises TypeError.
+
+        A mixture draws the mechanism together with its parameters, and its
+        mechanisms may have different parameters; use :meth:`simulate`, or
+        ``sample_params`` of one component.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of draws.
+        random_state : int, Generator, RandomState or None, default=None
+            Source of randomness.
+
+        Returns
+        -------
+        ndarray
+            Never returns.
+
+        Raises
+        ------
+        TypeError
+            Always.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+        >>> mix = MixtureSimulator([("a", LinearGaussian())])
+        >>> mix.simulators[0][1].sample_params(2, random_state=0).shape
+        (2, 1)
+        """
         raise TypeError(
             "A MixtureSimulator draws the mechanism together with its parameters; "
             "call simulate(), or sample_params() on one of its components."
@@ -271,6 +311,36 @@ class MixtureSimulator(Simulator):
     def simulate_from_params(
         self, params: np.ndarray, random_state: Any = None
     ) -> Simulation:
+        """Not available for a mixture: raises TypeError.
+
+        Parameter vectors do not say which mechanism to run; use
+        :meth:`simulate`, or ``simulate_from_params`` of one component.
+
+        Parameters
+        ----------
+        params : array-like of shape (n_samples, n_params)
+            Parameter values.
+        random_state : int, Generator, RandomState or None, default=None
+            Source of randomness.
+
+        Returns
+        -------
+        Simulation
+            Never returns.
+
+        Raises
+        ------
+        TypeError
+            Always.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+        >>> mix = MixtureSimulator([("a", LinearGaussian())])
+        >>> mix.simulators[0][1].simulate_from_params(np.zeros((2, 1))).X.shape
+        (2, 5)
+        """
         raise TypeError(
             "A MixtureSimulator draws the mechanism together with its parameters; "
             "call simulate(), or simulate_from_params() on one of its components."

@@ -31,7 +31,9 @@ def as_generator(random_state: Any) -> np.random.Generator:
     True
     """
     if random_state is None or isinstance(random_state, numbers.Integral | np.integer):
-        return np.random.default_rng(random_state)
+        return np.random.default_rng(
+            None if random_state is None else int(random_state)
+        )
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
@@ -66,12 +68,14 @@ def check_prior(prior: Any, name: str) -> None:
     if hasattr(prior, "rvs"):
         return
     if isinstance(prior, numbers.Real) and not isinstance(prior, bool):
-        if not np.isfinite(prior):
+        if not np.isfinite(float(prior)):
             raise ValueError(f"Fixed value for {name!r} must be finite; got {prior}.")
         return
     if isinstance(prior, tuple | list) and len(prior) == 2:
         low, high = prior
-        if not all(isinstance(v, numbers.Real) and np.isfinite(v) for v in (low, high)):
+        if not all(
+            isinstance(v, numbers.Real) and np.isfinite(float(v)) for v in (low, high)
+        ):
             raise ValueError(
                 f"Prior for {name!r} must be a (low, high) pair of finite numbers; "
                 f"got {prior!r}."

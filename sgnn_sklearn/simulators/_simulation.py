@@ -61,7 +61,14 @@ class Simulation:
 
     @property
     def n_features(self) -> int:
-        """Number of observed features (columns of ``X``)."""
+        """Number of observed features (columns of ``X``).
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> LinearGaussian(n_features=3).simulate(2, random_state=0).n_features
+        3
+        """
         return int(self.X.shape[1])
 
     def take(self, indices: Sequence[int] | np.ndarray) -> Simulation:

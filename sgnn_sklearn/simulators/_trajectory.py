@@ -142,6 +142,7 @@ class CountTrajectorySimulator(Simulator):
         Returns
         -------
         ndarray of shape (n_samples, n_features)
+            The mean count at each time, one row per parameter vector.
 
         Examples
         --------
@@ -172,6 +173,7 @@ class CountTrajectorySimulator(Simulator):
         Returns
         -------
         ndarray of shape (n_samples,)
+            The log-likelihood of each series.
 
         Examples
         --------

@@ -1,0 +1,128 @@
+"""Timing, the machine's description, and writing results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+SEED = 0
+
+
+@contextmanager
+def timed() -> Iterator[dict[str, float]]:
+    """Wall-clock and CPU seconds of the block (CPU: all threads of this process).
+
+    On a machine shared with other work, wall time grows with the load while
+    CPU time does not; both are reported.
+    """
+    record: dict[str, float] = {}
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield record
+    finally:
+        record["wall_s"] = time.perf_counter() - wall
+        record["cpu_s"] = time.process_time() - cpu
+
+
+def best_of(function: Any, repeat: int = 5) -> dict[str, float]:
+    """Fastest of ``repeat`` timed calls (the least disturbed by other load)."""
+    runs = []
+    for _ in range(repeat):
+        with timed() as t:
+            function()
+        runs.append(t)
+    return min(runs, key=lambda r: r["wall_s"])
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import numpy
+    import sklearn
+    import torch
+
+    import sgnn_sklearn
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "numpy": numpy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "sgnn_sklearn": sgnn_sklearn.__version__,
+        "load_average": os.getloadavg(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "seed": SEED,
+    }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_results(results: dict[str, Any], out: Path) -> tuple[Path, Path]:
+    """Write ``results.json`` and ``results.md``; return their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / "results.json"
+    json_path.write_text(json.dumps(results, indent=2, default=float))
+    md_path = out / "results.md"
+    md_path.write_text(to_markdown(results))
+    return json_path, md_path
+
+
+def to_markdown(results: dict[str, Any]) -> str:
+    """One table per section, then the targets."""
+    lines = ["# sgnn_sklearn benchmarks", ""]
+    env = results["machine"]
+    lines.append(
+        "Machine: {cpu_count} CPUs ({processor}), torch {torch} with "
+        "{torch_threads} thread(s), load average at start {load}; {date}; "
+        "seed {seed}.".format(
+            load=tuple(round(x, 1) for x in env["load_average"]), **env
+        )
+    )
+    lines.append("")
+    for name, section in results["sections"].items():
+        lines += [f"## {name}", ""]
+        rows = section.get("rows", [])
+        if rows:
+            keys = list(dict.fromkeys(k for row in rows for k in row))
+            lines.append("| " + " | ".join(keys) + " |")
+            lines.append("| " + " | ".join("---" for _ in keys) + " |")
+            for row in rows:
+                lines.append(
+                    "| " + " | ".join(_cell(row.get(k, "")) for k in keys) + " |"
+                )
+            lines.append("")
+        for note in section.get("notes", []):
+            lines += [f"- {note}"]
+        lines.append("")
+    if results.get("targets"):
+        lines += [
+            "## Targets",
+            "",
+            "| target | measured | met |",
+            "| --- | --- | --- |",
+        ]
+        for target in results["targets"]:
+            lines.append(
+                f"| {target['target']} | {target['measured']} | "
+                f"{'yes' if target['met'] else 'NO'} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

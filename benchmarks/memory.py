@@ -1,0 +1,76 @@
+"""Peak resident memory of a fit, offline against online, each in its own process.
+
+``python -m benchmarks.memory MODE N_SIMULATIONS`` runs one fit and prints its
+figures as JSON; :func:`run` starts one such process per configuration and
+reads their peak resident set size (``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+EPOCHS = 2
+
+
+def child(mode: str, n: int, threads: int) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(threads)
+    from sgnn_sklearn import SimulationGroundedRegressor
+    from sgnn_sklearn.simulators import SIR
+
+    from ._common import SEED, peak_rss_mb, timed
+
+    est = SimulationGroundedRegressor(
+        SIR(), n, simulation=mode, max_epochs=EPOCHS, random_state=SEED
+    )
+    SimulationGroundedRegressor(SIR(), 100, max_epochs=1).fit()  # imports
+    baseline = peak_rss_mb()
+    with timed() as t:
+        est.fit()
+    return {
+        "mode": mode,
+        "n_simulations": n,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_before_fit_mb": baseline,
+        "fit_wall_s": t["wall_s"],
+        "fit_cpu_s": t["cpu_s"],
+        "simulations_drawn": est.n_simulations_,
+    }
+
+
+def run(quick: bool, threads: int) -> dict[str, Any]:
+    budgets = (10_000, 100_000) if quick else (100_000, 1_000_000)
+    rows = []
+    for mode in ("offline", "online"):
+        for n in budgets:
+            out = subprocess.run(
+                [sys.executable, "-m", "benchmarks.memory", mode, str(n), str(threads)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    ratios = {}
+    for mode in ("offline", "online"):
+        small, large = (r["peak_rss_mb"] for r in rows if r["mode"] == mode)
+        ratios[mode] = large / small
+    return {
+        "rows": rows,
+        "ratios": ratios,
+        "notes": [
+            f"SIR (60 days), default regressor, {EPOCHS} epochs, one fresh process "
+            "per row; peak_rss_mb is the process's ru_maxrss, imports included.",
+            "Peak at the larger budget over the smaller: "
+            + ", ".join(f"{m} {r:.3f}x" for m, r in ratios.items())
+            + ".",
+        ],
+    }
+
+
+if __name__ == "__main__":
+    mode, n, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    print(json.dumps(child(mode, n, threads)))

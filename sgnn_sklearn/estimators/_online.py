@@ -1,0 +1,156 @@
+"""Online simulation: fresh simulations every epoch, never the whole budget at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from joblib import effective_n_jobs
+from skorch.callbacks import Callback
+from torch.utils.data import IterableDataset
+
+from ..simulators import Simulation, check_simulation
+from ..simulators._parallel import (
+    DEFAULT_CHUNK_SIZE,
+    chunk_seeds,
+    iter_simulated_chunks,
+)
+
+
+class SimulationStream(IterableDataset):
+    """Training batches simulated afresh for every epoch, one chunk at a time.
+
+    Each epoch draws ``n_samples`` new simulations in chunks of
+    ``chunk_size``; each chunk has its own seed, derived from
+    ``random_state`` and the epoch number, so a stream is reproducible and
+    does not depend on ``n_jobs``. Memory holds at most one chunk per joblib
+    worker, whatever ``n_samples`` is.
+
+    Parameters
+    ----------
+    simulator : object with ``simulate(n_samples, random_state)``
+        The simulator.
+    n_samples : int
+        Simulations drawn per epoch.
+    random_state : int
+        Seeds every epoch's chunks.
+    encode : callable
+        ``encode(simulation) -> (inputs, targets)``, the arrays the network
+        trains on.
+    n_jobs : int, default=None
+        Number of joblib workers that simulate.
+    chunk_size : int, default=8192
+        Simulations per chunk.
+    n_features : int, default=None
+        Width of the encoded inputs, for building the network.
+    validation : tuple of (inputs, targets), default=None
+        The fixed validation set for early stopping, already encoded.
+
+    Attributes
+    ----------
+    n_drawn : int
+        Number of simulations drawn so far, over all epochs.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> stream = SimulationStream(LinearGaussian(), 10, random_state=0,
+    ...                           encode=lambda s: (s.X, s.y), chunk_size=4)
+    >>> [len(X) for X, y in stream.epoch(batch_size=3)]
+    [3, 1, 3, 1, 2]
+    >>> stream.n_drawn
+    10
+    """
+
+    def __init__(
+        self,
+        simulator: Any,
+        n_samples: int,
+        random_state: int,
+        encode: Callable[[Simulation], tuple[np.ndarray, np.ndarray]],
+        *,
+        n_jobs: int | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        n_features: int | None = None,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        self.simulator = simulator
+        self.n_samples = n_samples
+        self.random_state = random_state
+        self.encode = encode
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
+        self.n_features = n_features
+        self.validation = validation
+        self.n_drawn = 0
+        self._epochs = 0
+
+    def epoch(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Simulate one epoch and yield it as shuffled ``(inputs, targets)`` batches.
+
+        Parameters
+        ----------
+        batch_size : int
+            Rows per batch; a chunk's last batch may be smaller.
+
+        Yields
+        ------
+        tuple of ndarray
+        """
+        # A spawn key per epoch: streams independent of each other and of
+        # the fixed first chunk, which is drawn from the root seed.
+        rng = np.random.default_rng(
+            np.random.SeedSequence(self.random_state, spawn_key=(self._epochs,))
+        )
+        self._epochs += 1
+        chunks = chunk_seeds(self.n_samples, rng, self.chunk_size)
+        parts = iter_simulated_chunks(
+            self.simulator,
+            chunks,
+            n_jobs=self.n_jobs,
+            group_size=effective_n_jobs(self.n_jobs),
+        )
+        for (size, seed), part in zip(chunks, parts, strict=True):
+            inputs, targets = self.encode(check_simulation(part, self.simulator, size))
+            # Draws are i.i.d., but a simulator may return them grouped (by
+            # mechanism, say); a shuffle within the chunk costs nothing.
+            order = np.random.default_rng(seed).permutation(size)
+            for start in range(0, size, batch_size):
+                rows = order[start : start + batch_size]
+                yield inputs[rows], targets[rows]
+            self.n_drawn += size
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        return self.epoch(batch_size=self.chunk_size)
+
+
+class ForgetBatches(Callback):
+    """Drop each epoch's per-batch records once the epoch's losses are scored.
+
+    skorch's history keeps two numbers per batch; online training on a large
+    budget would make the history, and the pickled model, grow with the
+    number of simulations. The epoch-level losses are kept.
+    """
+
+    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
+        net.history[-1]["batches"] = []
+
+
+def online_sizes(
+    n_simulations: int, n_valid: int, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> tuple[int, int]:
+    """Sizes of the fixed first chunk and of each epoch's fresh simulations.
+
+    The fixed chunk, drawn once, standardises inputs and targets and holds
+    the validation share, capped at one chunk so memory stays flat.
+
+    Examples
+    --------
+    >>> online_sizes(100_000, 10_000, chunk_size=8192)
+    (8192, 91808)
+    >>> online_sizes(100, 10)
+    (100, 90)
+    """
+    n_valid = min(n_valid, chunk_size)
+    return min(n_simulations, chunk_size), n_simulations - n_valid
