@@ -22,6 +22,10 @@ training simulations. Printed:
    scores data from misspecified generators (more noise, shifted inputs, a
    wider prior): the gap score and share outside the support against the
    prediction error, with their rank correlation.
+4. Fit-time warning. The same simulator fitted with real ``X`` from those
+   generators: whether ``fit`` raises a ``SimulationGapWarning`` (it should
+   when most real rows lie outside the simulated support) and the share of
+   rows outside.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import argparse
 import os
 import platform
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -38,6 +43,7 @@ from skorch import NeuralNetRegressor
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
 from sgnn_sklearn.diagnostics import (
+    SimulationGapWarning,
     coverage_curve,
     interval_coverage,
     posterior_draws,
@@ -300,20 +306,68 @@ def simulation_gap(seed: int, n_simulations: int) -> None:
         )
 
 
+def fit_warning(seed: int, n_simulations: int) -> None:
+    print(f"\n## 4. Fit-time warning (seed {seed}, {n_simulations} simulations)")
+    sim = LinearGaussian(noise_std=1.0)
+    cases = [
+        ("noise_std=1 (the simulator)", LinearGaussian(noise_std=1.0), 0.0),
+        ("noise_std=1.5", LinearGaussian(noise_std=1.5), 0.0),
+        ("noise_std=2", LinearGaussian(noise_std=2.0), 0.0),
+        ("noise_std=3", LinearGaussian(noise_std=3.0), 0.0),
+        ("shift 2", sim, 2.0),
+    ]
+    for name, generator, shift in cases:
+        real = generator.simulate(500, random_state=60_000 + seed)
+        est = SimulationGroundedRegressor(sim, n_simulations, random_state=seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SimulationGapWarning)
+            est.fit(real.X + shift, real.y)
+        gap_warnings = [
+            w for w in caught if issubclass(w.category, SimulationGapWarning)
+        ]
+        outside = est.simulation_gap(real.X + shift).outside_fraction
+        print(
+            f"  real data from {name}: outside support {outside:.3f} | "
+            f"SimulationGapWarning: {'yes' if gap_warnings else 'no'}"
+        )
+        if gap_warnings:
+            print(f"    {gap_warnings[0].message}")
+
+
+def machine() -> str:
+    """CPU model, cores and load: timings on a shared machine are noisy."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo
+                if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ()
+    return (
+        f"{model}, {os.cpu_count()} CPUs, load average "
+        f"{' '.join(f'{x:.2f}' for x in load)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--n-simulations", type=int, default=10_000)
     args = parser.parse_args()
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''}, "
-        f"{os.cpu_count()} CPUs, torch {torch.__version__} with "
+        f"machine: {machine()}; torch {torch.__version__} with "
         f"{torch.get_num_threads()} threads; python {platform.python_version()}"
     )
     for seed in args.seeds:
         regressor_uncertainty(seed, args.n_simulations)
         attribution(seed, args.n_simulations)
         simulation_gap(seed, args.n_simulations)
+        fit_warning(seed, args.n_simulations)
+    print(f"\nfinished; machine: {machine()}")
 
 
 if __name__ == "__main__":

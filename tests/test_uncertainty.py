@@ -169,3 +169,21 @@ def test_architecture_without_embed_is_rejected_clearly():
     est = SimulationGroundedRegressor(architecture=NoEmbed, max_epochs=2)
     with pytest.raises(TypeError, match="has no embed"):
         est.fit(np.zeros((30, 2)), np.zeros(30))
+
+
+def test_online_training_has_std_and_a_memory_bank(simulator, held_out):
+    """Online, the variance head and the bank come from the fixed first chunk."""
+    est = SimulationGroundedRegressor(
+        simulator,
+        simulation="online",
+        random_state=0,
+        **dict(BUDGET, n_simulations=1000, max_epochs=10),
+    ).fit()
+    _, std = est.predict(held_out.X, return_std=True)
+    assert abs(std.mean() / simulator.posterior_std()[0] - 1) < 0.2
+    # the chunk's 100 validation rows are the reference, the other 900 the bank
+    assert len(est.memory_bank_) == 900
+    assert len(est.memory_bank_.reference_inputs) == 100
+    explanation = est.explain_mechanism(held_out.X[:5], n_neighbors=20)
+    assert explanation.param_mean.shape == (5, 1)
+    assert 0.8 < est.simulation_gap(held_out.X[:1000]).score < 1.25
