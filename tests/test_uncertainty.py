@@ -6,10 +6,10 @@ import torch
 from _fitted_estimators import BUDGET, fitted_regressor, linear
 from skorch import NeuralNetRegressor
 
-from sgnn_sklearn import SimulationGroundedRegressor
+from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
 from sgnn_sklearn.diagnostics import interval_coverage
 from sgnn_sklearn.estimators._base import BaseSimulationGrounded
-from sgnn_sklearn.simulators import LinearGaussian
+from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
 
 # Over seeds 0-3 this budget gives a mean std / exact std of 0.985-1.02 and a
 # 90% coverage of 0.894-0.906 on 4000 held-out simulations.
@@ -169,6 +169,11 @@ def test_architecture_without_embed_is_rejected_clearly():
     est = SimulationGroundedRegressor(architecture=NoEmbed, max_epochs=2)
     with pytest.raises(TypeError, match="has no embed"):
         est.fit(np.zeros((30, 2)), np.zeros(30))
+    clf = SimulationGroundedClassifier(
+        LinearGaussian(), architecture=NoEmbed, n_simulations=50, max_epochs=1
+    )
+    with pytest.raises(TypeError, match="has no embed"):
+        clf.fit(MixtureSimulator([("a", LinearGaussian()), ("b", LinearGaussian())]))
 
 
 def test_online_training_has_std_and_a_memory_bank(simulator, held_out):

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..simulators import Simulation
 from ._inference import run_in_batches
+from ._variance import embed_method
 
 # Held-out simulations whose neighbour distances form the reference for the
 # simulation gap: enough for percentiles to a resolution of 0.05%.
@@ -54,8 +55,9 @@ def embed_inputs(
     >>> embed_inputs(net, np.zeros((5, 3), np.float32), 2, "cpu").shape
     (5, 4)
     """
+    embed = embed_method(module)
     return run_in_batches(
-        module, lambda batch: (module.embed(batch),), inputs, batch_size, device
+        module, lambda batch: (embed(batch),), inputs, batch_size, device
     )[0]
 
 

@@ -25,6 +25,27 @@ from ._inference import run_in_batches
 LOG_VARIANCE_BOUNDS = (-20.0, 10.0)
 
 
+def embed_method(module: nn.Module) -> Any:
+    """The network's ``embed`` method, or a clear error when it has none.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> embed_method(nn.Linear(2, 1))
+    Traceback (most recent call last):
+    ...
+    TypeError: The network Linear has no embed(X) method; ...
+    """
+    embed = getattr(module, "embed", None)
+    if not callable(embed):
+        raise TypeError(
+            f"The network {type(module).__name__} has no embed(X) method; the "
+            "estimators need its last hidden layer for predictive uncertainty and "
+            "attribution. Give the architecture an embed(X) method."
+        )
+    return embed
+
+
 def embedding_width(module: nn.Module, n_features: int) -> int:
     """Width of ``module.embed``'s output, found by one forward pass on zeros.
 
@@ -34,13 +55,7 @@ def embedding_width(module: nn.Module, n_features: int) -> int:
     >>> embedding_width(MLP(3, 1, hidden_layer_sizes=(8, 5)), 3)
     5
     """
-    embed = getattr(module, "embed", None)
-    if not callable(embed):
-        raise TypeError(
-            f"The network {type(module).__name__} has no embed(X) method; the "
-            "estimators need its last hidden layer for predictive uncertainty and "
-            "attribution. Give the architecture an embed(X) method."
-        )
+    embed = embed_method(module)
     zeros = np.zeros((1, n_features), dtype=np.float32)
     (hidden,) = run_in_batches(module, lambda batch: (embed(batch),), zeros, 1, "cpu")
     return int(hidden.shape[1])
