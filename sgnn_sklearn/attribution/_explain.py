@@ -157,7 +157,7 @@ def explain_mechanism(
         mechanism_proba = np.stack(
             [
                 (weights * (mechanism == name)).sum(axis=1)
-                for name in bank.mechanism_names
+                for name in bank.mechanism_names or ()
             ],
             axis=1,
         )

@@ -76,7 +76,7 @@ def check_coverage(coverage: Any) -> float:
     if (
         isinstance(coverage, bool)
         or not isinstance(coverage, Real)
-        or not (0 < coverage < 1)
+        or not (0 < float(coverage) < 1)
     ):
         raise ValueError(
             f"coverage must be a number strictly between 0 and 1; got {coverage!r}."
@@ -125,11 +125,10 @@ class GaussianHead(nn.Module):
         # for the plain network: the mean is trained bit for bit the same.
         with torch.random.fork_rng(devices=[]):
             width = embedding_width(self.base, n_features)
-            self.log_variance = nn.Sequential(
-                nn.Linear(width, width), nn.ReLU(), nn.Linear(width, n_outputs)
-            )
-            nn.init.zeros_(self.log_variance[-1].weight)
-            nn.init.zeros_(self.log_variance[-1].bias)
+            final = nn.Linear(width, n_outputs)
+            self.log_variance = nn.Sequential(nn.Linear(width, width), nn.ReLU(), final)
+            nn.init.zeros_(final.weight)
+            nn.init.zeros_(final.bias)
 
     def embed(self, X: torch.Tensor) -> torch.Tensor:
         """The last hidden layer of the mean network."""
@@ -210,7 +209,7 @@ def fit_variance_head(
     >>> bool(abs(float(log_var.mean()) - np.log(residual_variance)) < 0.2)
     True
     """
-    mean, hidden = run_in_batches(
+    mean, embedded = run_in_batches(
         module,
         module.mean_and_hidden,
         inputs,
@@ -218,13 +217,15 @@ def fit_variance_head(
         device,
     )
     squared = torch.as_tensor((targets.reshape(len(targets), -1) - mean) ** 2)
-    hidden = torch.as_tensor(hidden)
+    hidden = torch.as_tensor(embedded)
     head = module.log_variance
     if not warm_start:
+        final = head[-1]
+        assert isinstance(final, nn.Linear)
         with torch.no_grad():
             floor = float(np.exp(LOG_VARIANCE_BOUNDS[0]))
-            start = squared[train].mean(dim=0).clamp_min(floor).log()
-            head[-1].bias.copy_(start.to(head[-1].bias.device))
+            initial = squared[train].mean(dim=0).clamp_min(floor).log()
+            final.bias.copy_(initial.to(final.bias.device))
     monitor = train if valid is None or len(valid) == 0 else valid
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(head.parameters(), lr=lr)
