@@ -5,7 +5,7 @@ its parameters, then predict on real observations: ``est.fit(simulator)``,
 ``est.predict(X_real)``.
 """
 
-from . import simulators
+from . import attribution, diagnostics, plotting, simulators
 from ._persistence import ModelVersionWarning
 from ._version import __version__
 from .estimators import SimulationGroundedClassifier, SimulationGroundedRegressor
@@ -15,5 +15,8 @@ __all__ = [
     "SimulationGroundedClassifier",
     "SimulationGroundedRegressor",
     "__version__",
+    "attribution",
+    "diagnostics",
+    "plotting",
     "simulators",
 ]

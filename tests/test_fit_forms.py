@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import FAST
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import FunctionTransformer
 
+from conftest import FAST
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
 from sgnn_sklearn.simulators import LinearGaussian, Simulation
 

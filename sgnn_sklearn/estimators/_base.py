@@ -26,6 +26,7 @@ from ._batches import PREDICT_BATCH_SIZE, iterate_batches
 from ._faults import drop_invalid, warn_dropped_online
 from ._inputs import as_network_inputs, match_simulated_feature_names
 from ._interrupts import InterruptGuard, warn_if_interrupted
+from ._memory import embed_inputs, keep_simulations, warn_if_outside_support
 from ._networks import ARCHITECTURES
 from ._online import ForgetBatches, SimulationStream, online_sizes
 
@@ -106,6 +107,7 @@ class BaseSimulationGrounded(BaseEstimator):
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
         "on_invalid": [StrOptions({"drop", "raise"})],
         "min_valid_fraction": [Interval(Real, 0, 1, closed="both")],
+        "memory_bank_size": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -132,6 +134,7 @@ class BaseSimulationGrounded(BaseEstimator):
         memory: Any = None,
         on_invalid: str = "drop",
         min_valid_fraction: float = 0.5,
+        memory_bank_size: int = 10_000,
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -154,6 +157,7 @@ class BaseSimulationGrounded(BaseEstimator):
         self.memory = memory
         self.on_invalid = on_invalid
         self.min_valid_fraction = min_valid_fraction
+        self.memory_bank_size = memory_bank_size
 
     # -- what subclasses provide -------------------------------------------------
 
@@ -191,6 +195,10 @@ class BaseSimulationGrounded(BaseEstimator):
           real data as ``real_data`` says (``"finetune"`` or ``"ignore"``).
         - ``fit(X)`` with a simulator: train on simulations; ``X`` is only
           checked against the simulator's number of features.
+
+        With a simulator and real ``X``, a ``SimulationGapWarning`` says so
+        when most real rows lie outside the simulated support (see
+        :meth:`simulation_gap`).
 
         Parameters
         ----------
@@ -249,7 +257,7 @@ class BaseSimulationGrounded(BaseEstimator):
         self._device = resolve_device(self.device)
         self._seeds = {
             key: int(rng.randint(np.iinfo(np.int32).max))
-            for key in ("simulate", "torch", "split")
+            for key in ("simulate", "torch", "split", "memory")
         }
         self._simulated_feature_names = None
         if simulator is None:
@@ -257,6 +265,7 @@ class BaseSimulationGrounded(BaseEstimator):
             self.simulator_ = None
             self.n_simulations_ = 0
             self.n_invalid_simulations_ = 0
+            self.memory_bank_ = None
             self._fit_inputs(X)
             targets, n_outputs = self._fit_targets(y)
             self._train(self._transform_inputs(X), targets, n_outputs)
@@ -280,13 +289,23 @@ class BaseSimulationGrounded(BaseEstimator):
             targets, n_outputs = self._fit_targets(
                 *self._simulated_targets(simulation)
             )
+            inputs = self._transform_inputs(X_sim)
             self._train(
-                self._transform_inputs(X_sim),
+                inputs,
                 targets,
                 n_outputs,
                 presplit=True,
                 on_interrupt_note=interrupt_note,
             )
+            self.memory_bank_ = keep_simulations(
+                simulation,
+                inputs,
+                *self._split(len(inputs), presplit=True),
+                size=self.memory_bank_size,
+                random_state=self._seeds["memory"],
+            )
+        if self.memory_bank_ is not None:
+            self.memory_bank_ = self.memory_bank_.embedded_by(self._embed_inputs)
         if X is not None and not self._interrupted:
             self._use_real_data(X, y, X_sim.shape[1])
         return self
@@ -338,7 +357,6 @@ class BaseSimulationGrounded(BaseEstimator):
             validation=(inputs[:n_valid], targets[:n_valid]) if n_valid else None,
             on_chunk=self._drop_invalid_online,
         )
-        del inputs, targets
         n_invalid_fixed, self._n_invalid_online = self.n_invalid_simulations_, 0
         self._train(stream, None, n_outputs, on_interrupt_note=interrupt_note)
         warn_dropped_online(
@@ -346,6 +364,18 @@ class BaseSimulationGrounded(BaseEstimator):
         )
         self.n_invalid_simulations_ = n_invalid_fixed + self._n_invalid_online
         self.n_simulations_ = len(fixed) + stream.n_drawn - self._n_invalid_online
+        # The stream never trains on the fixed chunk, so its rows serve the
+        # posterior's spread and the memory bank as fresh simulations.
+        train, valid = _fixed_chunk_split(len(fixed), n_valid)
+        self._fit_uncertainty(inputs, targets, train, valid)
+        self.memory_bank_ = keep_simulations(
+            fixed,
+            inputs,
+            train,
+            valid,
+            size=self.memory_bank_size,
+            random_state=self._seeds["memory"],
+        )
         return fixed.X
 
     def _drop_invalid_online(self, simulation: Simulation) -> Simulation:
@@ -359,6 +389,16 @@ class BaseSimulationGrounded(BaseEstimator):
         )
         self._n_invalid_online += n_invalid
         return simulation
+
+    def _fit_uncertainty(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        train: np.ndarray,
+        valid: np.ndarray | None,
+        finetune: bool = False,
+    ) -> None:
+        """Fit what predicts uncertainty beyond the network itself (none here)."""
 
     def _encode_simulation(
         self, simulation: Simulation
@@ -383,13 +423,15 @@ class BaseSimulationGrounded(BaseEstimator):
                 f"{type(self.simulator_).__name__} produces {n_sim_features}: real "
                 "and simulated data must have the same features."
             )
+        inputs = self._transform_inputs(X)
+        warn_if_outside_support(self.memory_bank_, self._embed_inputs(inputs))
         if y is None or self.real_data == "ignore":
             if y is not None:
                 self._encode_targets(y)
             return
-        self._train(
-            self._transform_inputs(X), self._encode_targets(y), None, finetune=True
-        )
+        self._train(inputs, self._encode_targets(y), None, finetune=True)
+        if self.memory_bank_ is not None:
+            self.memory_bank_ = self.memory_bank_.embedded_by(self._embed_inputs)
 
     def _fit_inputs(self, X: np.ndarray) -> None:
         if self.preprocessor is None:
@@ -539,6 +581,130 @@ class BaseSimulationGrounded(BaseEstimator):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(check_version(state, type(self).__name__))
+
+    def _embed_inputs(self, inputs: np.ndarray) -> np.ndarray:
+        """The network's last hidden layer for already transformed inputs."""
+        return embed_inputs(
+            self.net_.module_,
+            inputs,
+            max(self.batch_size, PREDICT_BATCH_SIZE),
+            self.net_.device,
+        )
+
+    # -- explaining -----------------------------------------------------------------
+
+    def explain_mechanism(
+        self,
+        X: Any,
+        n_neighbors: int = 100,
+        *,
+        coverage: float = 0.9,
+        kernel: str = "uniform",
+    ) -> Any:
+        """Explain predictions by the training simulations the network finds alike.
+
+        Each row is embedded with the network's last hidden layer and matched
+        to its ``n_neighbors`` nearest training simulations in
+        ``memory_bank_``; their mechanisms and latent parameters approximate
+        the posterior. See :func:`sgnn_sklearn.attribution.explain_mechanism`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Observations to explain.
+        n_neighbors : int, default=100
+            Number of simulations matched to each row (at most the bank size).
+        coverage : float in (0, 1), default=0.9
+            Probability of the central interval reported per parameter.
+        kernel : {"uniform", "gaussian"}, default="uniform"
+            How the neighbours are weighted.
+
+        Returns
+        -------
+        MechanismExplanation
+            Per row: the share of each mechanism among the neighbours, the
+            mean and central interval of each parameter, and the neighbours'
+            indices and distances.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian()
+        >>> est = SimulationGroundedRegressor(sim, n_simulations=1000, max_epochs=10,
+        ...                                   random_state=0).fit()
+        >>> explanation = est.explain_mechanism(sim.simulate(5, random_state=1).X,
+        ...                                     n_neighbors=50)
+        >>> explanation.param_lower.shape, explanation.neighbor_index.shape
+        ((5, 1), (5, 50))
+        """
+        from ..attribution import explain_mechanism
+
+        return explain_mechanism(
+            self, X, n_neighbors, coverage=coverage, kernel=kernel
+        )
+
+    def simulation_gap(self, X: Any, n_neighbors: int = 5) -> Any:
+        """Score how far inputs lie from the simulated training distribution.
+
+        Distances to the nearest training simulations, in the network's own
+        representation, against those of held-out simulations. See
+        :func:`sgnn_sklearn.diagnostics.simulation_gap`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, typically real observations.
+        n_neighbors : int, default=5
+            Number of nearest training simulations whose mean distance
+            scores a row.
+
+        Returns
+        -------
+        SimulationGap
+            Per-sample ``distance``, ``percentile`` and ``distance_ratio``;
+            overall ``score`` (about 1 with no gap) and ``outside_fraction``.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian()
+        >>> est = SimulationGroundedRegressor(sim, n_simulations=1000, max_epochs=10,
+        ...                                   random_state=0).fit()
+        >>> X = sim.simulate(300, random_state=1).X
+        >>> gap, shifted = est.simulation_gap(X), est.simulation_gap(X + 3)
+        >>> gap.outside_fraction < shifted.outside_fraction
+        True
+        """
+        from ..diagnostics import simulation_gap
+
+        return simulation_gap(self, X, n_neighbors)
+
+
+def _fixed_chunk_split(
+    n_fixed: int, n_valid: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows of online training's fixed chunk to fit on and to validate on.
+
+    The validation share is the chunk's head; when it fills the whole chunk,
+    half of it is fitted on.
+
+    Examples
+    --------
+    >>> [r.tolist() for r in _fixed_chunk_split(5, 2)]
+    [[2, 3, 4], [0, 1]]
+    >>> [r.tolist() for r in _fixed_chunk_split(4, 4)]
+    [[2, 3], [0, 1]]
+    >>> _fixed_chunk_split(3, 0)[1] is None
+    True
+    """
+    if n_valid == 0:
+        return np.arange(n_fixed), None
+    if n_valid >= n_fixed:
+        n_valid = n_fixed // 2
+    return np.arange(n_valid, n_fixed), np.arange(n_valid)
+
 
 def _take(array: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """``array[indices]``, as a view (no copy) when the indices are a range."""

@@ -88,6 +88,13 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     min_valid_fraction : float in [0, 1], default=0.5
         With ``on_invalid="drop"``, ``fit`` raises when the valid share of the
         simulations, or of any mechanism, is below this.
+    memory_bank_size : int, default=10_000
+        Number of training simulations kept after fit, a random subset, with
+        their latent parameters, mechanisms and embeddings (``memory_bank_``):
+        what ``explain_mechanism`` and ``simulation_gap`` compare inputs with.
+        It holds ``memory_bank_size * (n_features + width of the last hidden
+        layer)`` floats; 0 keeps none. Online, the bank is drawn from the
+        fixed first chunk, so it holds at most 8192 simulations.
 
     Attributes
     ----------
@@ -114,6 +121,12 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
+    memory_bank_ : sgnn_sklearn.attribution.MemoryBank or None
+        The kept training simulations (at most ``memory_bank_size``, drawn
+        from the training share) and held-out ones (from the validation
+        share) that ``explain_mechanism`` and ``simulation_gap`` read; None
+        after ``fit(X, y)`` without a simulator or with
+        ``memory_bank_size=0``.
 
     See Also
     --------

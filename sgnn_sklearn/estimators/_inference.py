@@ -8,13 +8,16 @@ below therefore compute every ``torch.nn.functional.linear`` (what
 ``nn.Linear`` calls) as one small product per row, of the same shape
 whatever the batch: ``predict`` then returns bit-identical values whatever
 the batch size and however ``X`` is split. Training is left to the fast
-batched kernels.
+batched kernels. :func:`run_in_batches`, which evaluates other outputs of a
+trained module (the variance head, say), does the same.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNetClassifier, NeuralNetRegressor
@@ -132,3 +135,47 @@ class ReproducibleNetClassifier(ReproducibleInferenceMixin, NeuralNetClassifier)
     >>> bool((net.predict_proba(X)[:5] == net.predict_proba(X[:5])).all())
     True
     """
+
+
+def run_in_batches(
+    module: torch.nn.Module,
+    function: Callable[[torch.Tensor], tuple[torch.Tensor, ...]],
+    inputs: np.ndarray,
+    batch_size: int,
+    device: str,
+) -> tuple[np.ndarray, ...]:
+    """``function(batch)`` over ``inputs`` in batches, with ``module`` in eval mode.
+
+    ``function`` returns a tuple of tensors with one row per input; their
+    batches are concatenated, as float32 arrays. The module's training mode
+    is restored afterwards. Linear layers run under :class:`RowwiseLinear`,
+    so the outputs do not depend on ``batch_size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from torch import nn
+    >>> net = nn.Linear(3, 2)
+    >>> (out,) = run_in_batches(net, lambda x: (net(x),), np.zeros((5, 3), np.float32),
+    ...                         2, "cpu")
+    >>> out.shape
+    (5, 2)
+    """
+    if len(inputs) == 0:
+        placeholder = np.zeros((1, *inputs.shape[1:]), dtype=np.float32)
+        outputs = run_in_batches(module, function, placeholder, 1, device)
+        return tuple(output[:0] for output in outputs)
+    was_training = module.training
+    module.eval()
+    parts: list[tuple[np.ndarray, ...]] = []
+    try:
+        with torch.no_grad(), RowwiseLinear():
+            for start in range(0, len(inputs), batch_size):
+                batch = torch.as_tensor(inputs[start : start + batch_size]).to(device)
+                parts.append(tuple(t.flatten(1).cpu().numpy() for t in function(batch)))
+    finally:
+        module.train(was_training)
+    return tuple(
+        np.concatenate(columns).astype(np.float32, copy=False)
+        for columns in zip(*parts, strict=True)
+    )

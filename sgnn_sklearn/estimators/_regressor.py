@@ -6,14 +6,18 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.stats import norm
 from sklearn.base import RegressorMixin
 from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetRegressor
 
 from ..simulators import Simulation
 from ._base import BaseSimulationGrounded
-from ._inference import ReproducibleNetRegressor
+from ._batches import PREDICT_BATCH_SIZE
+from ._inference import ReproducibleNetRegressor, run_in_batches
 from ._inputs import numeric_targets
+from ._online import SimulationStream
+from ._variance import GaussianHead, check_coverage, fit_variance_head
 
 
 class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
@@ -120,6 +124,13 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         With ``on_invalid="drop"``, ``fit`` raises a ValueError when the valid
         share of the simulations, or of any mechanism of a mixture, is below
         this: a simulator failing that often needs fixing, not training on.
+    memory_bank_size : int, default=10_000
+        Number of training simulations kept after fit, a random subset, with
+        their latent parameters, mechanisms and embeddings (``memory_bank_``):
+        what ``explain_mechanism`` and ``simulation_gap`` compare inputs with.
+        It holds ``memory_bank_size * (n_features + width of the last hidden
+        layer)`` floats; 0 keeps none. Online, the bank is drawn from the
+        fixed first chunk, so it holds at most 8192 simulations.
 
     Attributes
     ----------
@@ -148,6 +159,12 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
+    memory_bank_ : sgnn_sklearn.attribution.MemoryBank or None
+        The kept training simulations (at most ``memory_bank_size``, drawn
+        from the training share) and held-out ones (from the validation
+        share) that ``explain_mechanism`` and ``simulation_gap`` read; None
+        after ``fit(X, y)`` without a simulator or with
+        ``memory_bank_size=0``.
 
     See Also
     --------
@@ -185,6 +202,16 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
     batched kernels), because batched matrix products round differently with
     the number of rows. A pickled model records the sgnn_sklearn version; loading
     it with another version warns (``sgnn_sklearn.ModelVersionWarning``).
+
+    Besides the mean, the network has a variance head: a small network on its
+    last hidden layer that learns the log-variance of each target's residual
+    by Gaussian negative log-likelihood, a proper scoring rule. It is trained
+    after the network, with the body and the mean frozen, on the same
+    training share and with early stopping on the same validation share. The
+    mean is therefore that of the plain squared-loss network, bit for bit.
+    ``predict(X, return_std=True)``, ``predict_interval`` and
+    ``predict_quantiles`` use it; their intervals are Gaussian: exact when the
+    posterior is, approximate when it is skewed or multimodal.
 
     Scale: simulations run through joblib, so a slow simulator can run on a
     cluster with no change to the code::
@@ -247,20 +274,78 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         return self.target_scaler_.transform(y2d).astype(np.float32)
 
     def _make_net(self, **kwargs: Any) -> NeuralNetRegressor:
-        return ReproducibleNetRegressor(criterion=torch.nn.MSELoss, **kwargs)
+        return ReproducibleNetRegressor(
+            module=GaussianHead,
+            module__base=kwargs.pop("module"),
+            criterion=torch.nn.MSELoss,
+            **kwargs,
+        )
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Predict the posterior mean of the targets.
+    def _train(
+        self,
+        X: Any,
+        targets: Any,
+        n_outputs: int | None,
+        *,
+        presplit: bool = False,
+        finetune: bool = False,
+        on_interrupt_note: str | None = None,
+    ) -> None:
+        super()._train(
+            X,
+            targets,
+            n_outputs,
+            presplit=presplit,
+            finetune=finetune,
+            on_interrupt_note=on_interrupt_note,
+        )
+        if isinstance(X, SimulationStream):
+            return  # _fit_online fits the variance head on its fixed chunk
+        self._fit_uncertainty(X, targets, *self._split(len(X), presplit), finetune)
+
+    def _fit_uncertainty(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        train: np.ndarray,
+        valid: np.ndarray | None,
+        finetune: bool = False,
+    ) -> None:
+        fit_variance_head(
+            self.net_.module_,
+            inputs,
+            targets,
+            train,
+            valid,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.n_iter_no_change if self.early_stopping else None,
+            seed=self._seeds["torch"] + 2 + int(finetune),
+            device=self.net_.device,
+            warm_start=finetune,
+        )
+
+    def predict(
+        self, X: Any, return_std: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Predict the posterior mean of the targets, and optionally its spread.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Observations, real or simulated.
+        return_std : bool, default=False
+            Also return the predicted posterior standard deviation of each
+            target, learnt by the variance head (see Notes of the class).
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_targets)
+        mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
             The predicted posterior means, shaped like the training targets.
+        std : ndarray of the same shape as ``mean``
+            The predicted posterior standard deviations. Only returned when
+            ``return_std`` is True.
 
         Examples
         --------
@@ -271,11 +356,108 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         ...                                   random_state=0).fit(sim)
         >>> est.predict(sim.simulate(4, random_state=1).X).shape
         (4,)
+        >>> mean, std = est.predict(sim.simulate(4, random_state=1).X,
+        ...                         return_std=True)
+        >>> std.shape, bool((std > 0).all())
+        ((4,), True)
         """
         inputs = self._network_inputs(X)
-        scaled = self.net_.predict(inputs).reshape(len(inputs), -1)
-        mean = self.target_scaler_.inverse_transform(scaled.astype(np.float64))
-        return mean[:, 0] if self._y_ndim == 1 else mean
+        if not return_std:
+            scaled = self.net_.predict(inputs).reshape(len(inputs), -1)
+            return self._target_shape(
+                self.target_scaler_.inverse_transform(scaled.astype(np.float64))
+            )
+        module = self.net_.module_
+        mean, log_var = (
+            t.astype(np.float64)
+            for t in run_in_batches(
+                module,
+                module.mean_and_log_variance,
+                inputs,
+                max(self.batch_size, PREDICT_BATCH_SIZE),
+                self.net_.device,
+            )
+        )
+        std = np.exp(0.5 * log_var) * self.target_scaler_.scale_
+        mean = self.target_scaler_.inverse_transform(mean)
+        return self._target_shape(mean), self._target_shape(std)
+
+    def predict_quantiles(self, X: Any, quantiles: Any) -> np.ndarray:
+        """Predict quantiles of the posterior of each target.
+
+        The quantiles are those of the Gaussian with the predicted mean and
+        standard deviation (``predict(X, return_std=True)``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Observations.
+        quantiles : float or array-like of float in (0, 1)
+            The quantile levels.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_quantiles) or (n_samples, n_targets, n_quantiles)
+            The quantiles, last axis in the order of ``quantiles``; the target
+            axis is present when the training targets were 2-D.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=3)
+        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=5,
+        ...                                   random_state=0).fit(sim)
+        >>> q = est.predict_quantiles(sim.simulate(4, random_state=1).X,
+        ...                           [0.1, 0.5, 0.9])
+        >>> q.shape, bool((q[:, 0] < q[:, 2]).all())
+        ((4, 3), True)
+        """
+        levels = np.atleast_1d(np.asarray(quantiles, dtype=float))
+        if levels.ndim != 1 or not np.all((levels > 0) & (levels < 1)):
+            raise ValueError(
+                "quantiles must be a number or a 1-D array of numbers strictly "
+                f"between 0 and 1; got {quantiles!r}."
+            )
+        mean, std = self.predict(X, return_std=True)
+        return mean[..., None] + std[..., None] * norm.ppf(levels)
+
+    def predict_interval(
+        self, X: Any, coverage: float = 0.9
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Predict a central posterior interval for each target.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Observations.
+        coverage : float in (0, 1), default=0.9
+            Posterior probability that the interval holds the target: the
+            interval runs from the ``(1 - coverage) / 2`` to the
+            ``(1 + coverage) / 2`` quantile.
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            The interval's bounds, shaped like ``predict(X)``.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=3)
+        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=5,
+        ...                                   random_state=0).fit(sim)
+        >>> lower, upper = est.predict_interval(sim.simulate(4, random_state=1).X)
+        >>> bool((lower < upper).all())
+        True
+        """
+        tail = (1 - check_coverage(coverage)) / 2
+        bounds = self.predict_quantiles(X, [tail, 1 - tail])
+        return bounds[..., 0], bounds[..., 1]
+
+    def _target_shape(self, values: np.ndarray) -> np.ndarray:
+        return values[:, 0] if self._y_ndim == 1 else values
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()

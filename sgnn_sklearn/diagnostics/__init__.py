@@ -1,0 +1,30 @@
+"""Diagnostics of a fitted estimator: calibration, coverage and the simulation gap.
+
+They read a fitted estimator (or its predictions) and say how far to trust
+it: whether its intervals hold the truth as often as they claim
+(:func:`interval_coverage`, :func:`coverage_curve`), whether its posterior
+is calibrated (:func:`sbc_ranks`), whether its probabilities are reliable
+(:func:`reliability_curve`), and how far real data lie from its simulations
+(:func:`simulation_gap`). Each result has a ``plot`` method
+(see :mod:`sgnn_sklearn.plotting`).
+"""
+
+from ..estimators._memory import SimulationGapWarning
+from ._coverage import CoverageCurve, coverage_curve, interval_coverage
+from ._gap import SimulationGap, simulation_gap
+from ._reliability import ReliabilityCurve, reliability_curve
+from ._sbc import SBCRanks, posterior_draws, sbc_ranks
+
+__all__ = [
+    "CoverageCurve",
+    "ReliabilityCurve",
+    "SBCRanks",
+    "SimulationGap",
+    "SimulationGapWarning",
+    "coverage_curve",
+    "interval_coverage",
+    "posterior_draws",
+    "reliability_curve",
+    "sbc_ranks",
+    "simulation_gap",
+]

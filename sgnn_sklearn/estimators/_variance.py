@@ -1,0 +1,260 @@
+"""A variance head for the regressor that leaves the posterior mean untouched.
+
+The network is trained with squared error exactly as a plain network; then a
+small head on its last hidden layer, with the body and the mean frozen,
+learns the log-variance of the residuals by Gaussian negative
+log-likelihood (a proper scoring rule), with early stopping of its own. The
+mean is therefore the squared-loss network's, bit for bit.
+"""
+
+from __future__ import annotations
+
+import copy
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._batches import PREDICT_BATCH_SIZE
+from ._inference import run_in_batches
+
+# Bounds on the log-variance of standardised targets: exp(-20) to exp(10)
+# covers any posterior the network can express and keeps exp() finite.
+LOG_VARIANCE_BOUNDS = (-20.0, 10.0)
+
+
+def embed_method(module: nn.Module) -> Any:
+    """The network's ``embed`` method, or a clear error when it has none.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> embed_method(nn.Linear(2, 1))
+    Traceback (most recent call last):
+    ...
+    TypeError: The network Linear has no embed(X) method; ...
+    """
+    embed = getattr(module, "embed", None)
+    if not callable(embed):
+        raise TypeError(
+            f"The network {type(module).__name__} has no embed(X) method; the "
+            "estimators need its last hidden layer for predictive uncertainty and "
+            "attribution. Give the architecture an embed(X) method."
+        )
+    return embed
+
+
+def embedding_width(module: nn.Module, n_features: int) -> int:
+    """Width of ``module.embed``'s output, found by one forward pass on zeros.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.estimators._networks import MLP
+    >>> embedding_width(MLP(3, 1, hidden_layer_sizes=(8, 5)), 3)
+    5
+    """
+    embed = embed_method(module)
+    zeros = np.zeros((1, n_features), dtype=np.float32)
+    (hidden,) = run_in_batches(module, lambda batch: (embed(batch),), zeros, 1, "cpu")
+    return int(hidden.shape[1])
+
+
+def check_coverage(coverage: Any) -> float:
+    """Return ``coverage`` as a float, or raise when it is not in (0, 1).
+
+    Examples
+    --------
+    >>> check_coverage(0.9)
+    0.9
+    >>> check_coverage(1)
+    Traceback (most recent call last):
+    ...
+    ValueError: coverage must be a number strictly between 0 and 1; got 1.
+    """
+    if (
+        isinstance(coverage, bool)
+        or not isinstance(coverage, Real)
+        or not (0 < float(coverage) < 1)
+    ):
+        raise ValueError(
+            f"coverage must be a number strictly between 0 and 1; got {coverage!r}."
+        )
+    return float(coverage)
+
+
+class GaussianHead(nn.Module):
+    """Wrap a network so that it can predict a log-variance per target too.
+
+    ``forward`` returns the mean network's output unchanged, so squared-loss
+    training is that of the plain network; :meth:`mean_and_log_variance`
+    adds the variance head, which reads the last hidden layer.
+
+    Parameters
+    ----------
+    base : torch.nn.Module class
+        The network of the mean, called with ``n_features``, ``n_outputs`` and
+        ``**base_kwargs``; it must have ``embed(X)``. When it has a ``head``
+        module, the mean is ``head(embed(X))`` (the built-in networks'
+        forward); otherwise ``base(X)``.
+    n_features : int
+        Input dimension.
+    n_outputs : int
+        Number of targets.
+    **base_kwargs
+        Passed on to ``base``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sgnn_sklearn.estimators._networks import MLP
+    >>> net = GaussianHead(MLP, n_features=4, n_outputs=2, hidden_layer_sizes=(8,))
+    >>> mean, log_var = net.mean_and_log_variance(torch.zeros(3, 4))
+    >>> net(torch.zeros(3, 4)).shape, log_var.shape
+    (torch.Size([3, 2]), torch.Size([3, 2]))
+    """
+
+    def __init__(
+        self, base: Any, n_features: int, n_outputs: int, **base_kwargs: Any
+    ) -> None:
+        super().__init__()
+        self.base = base(n_features=n_features, n_outputs=n_outputs, **base_kwargs)
+        # The head draws its initial weights from a forked generator, so the
+        # global torch state (which seeds the shuffling) continues exactly as
+        # for the plain network: the mean is trained bit for bit the same.
+        with torch.random.fork_rng(devices=[]):
+            width = embedding_width(self.base, n_features)
+            final = nn.Linear(width, n_outputs)
+            self.log_variance = nn.Sequential(nn.Linear(width, width), nn.ReLU(), final)
+            nn.init.zeros_(final.weight)
+            nn.init.zeros_(final.bias)
+
+    def embed(self, X: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer of the mean network."""
+        return self.base.embed(X)
+
+    def mean_and_hidden(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The mean and the last hidden layer, in one pass when possible."""
+        hidden = self.base.embed(X)
+        head = getattr(self.base, "head", None)
+        mean = head(hidden) if isinstance(head, nn.Module) else self.base(X)
+        return mean, hidden
+
+    def log_variance_of(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The variance head's log-variance for a last hidden layer."""
+        return self.log_variance(hidden.flatten(1)).clamp(*LOG_VARIANCE_BOUNDS)
+
+    def mean_and_log_variance(
+        self, X: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The predicted mean and log-variance of each target."""
+        mean, hidden = self.mean_and_hidden(X)
+        return mean, self.log_variance_of(hidden)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.mean_and_hidden(X)[0]
+
+
+def gaussian_nll(log_var: torch.Tensor, squared_residual: torch.Tensor) -> torch.Tensor:
+    """Mean Gaussian negative log-likelihood, up to a constant.
+
+    Examples
+    --------
+    >>> import torch
+    >>> float(gaussian_nll(torch.zeros(2, 1), torch.ones(2, 1)))
+    0.5
+    """
+    return 0.5 * (log_var + squared_residual * torch.exp(-log_var)).mean()
+
+
+def fit_variance_head(
+    module: GaussianHead,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    train: np.ndarray,
+    valid: np.ndarray | None,
+    *,
+    lr: float,
+    batch_size: int,
+    max_epochs: int,
+    patience: int | None,
+    seed: int,
+    device: str,
+    warm_start: bool = False,
+) -> None:
+    """Train the variance head on the frozen network's residuals.
+
+    The last hidden layer and the mean are computed once; the head is fitted
+    by Adam on Gaussian NLL over the ``train`` rows, and with ``patience``
+    set, stopped when the NLL on the ``valid`` rows (or, without them, on the
+    ``train`` rows) has not improved for ``patience`` epochs, keeping the best
+    weights. Unless ``warm_start``, the head starts from the constant
+    log-variance of the training residuals.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from sgnn_sklearn.estimators._networks import MLP
+    >>> net = GaussianHead(MLP, n_features=2, n_outputs=1, hidden_layer_sizes=(4,))
+    >>> X = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
+    >>> y = np.full((50, 1), 3.0, np.float32)
+    >>> fit_variance_head(net, X, y, np.arange(40), np.arange(40, 50), lr=1e-2,
+    ...                   batch_size=16, max_epochs=5, patience=2, seed=0,
+    ...                   device="cpu")
+    >>> with torch.no_grad():
+    ...     mean, log_var = net.mean_and_log_variance(torch.as_tensor(X))
+    >>> residual_variance = float(((torch.as_tensor(y) - mean) ** 2).mean())
+    >>> bool(abs(float(log_var.mean()) - np.log(residual_variance)) < 0.2)
+    True
+    """
+    mean, embedded = run_in_batches(
+        module,
+        module.mean_and_hidden,
+        inputs,
+        max(batch_size, PREDICT_BATCH_SIZE),
+        device,
+    )
+    squared = torch.as_tensor((targets.reshape(len(targets), -1) - mean) ** 2)
+    hidden = torch.as_tensor(embedded)
+    head = module.log_variance
+    if not warm_start:
+        final = head[-1]
+        assert isinstance(final, nn.Linear)
+        with torch.no_grad():
+            floor = float(np.exp(LOG_VARIANCE_BOUNDS[0]))
+            initial = squared[train].mean(dim=0).clamp_min(floor).log()
+            final.bias.copy_(initial.to(final.bias.device))
+    monitor = train if valid is None or len(valid) == 0 else valid
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(head.parameters(), lr=lr)
+    train_rows = torch.as_tensor(train)
+
+    def monitored_nll() -> float:
+        with torch.no_grad():
+            log_var = module.log_variance_of(hidden[monitor].to(device))
+            return float(gaussian_nll(log_var, squared[monitor].to(device)))
+
+    best, best_state, since_best = monitored_nll(), copy.deepcopy(head.state_dict()), 0
+    for _ in range(max_epochs):
+        head.train()
+        order = train_rows[torch.randperm(len(train_rows), generator=generator)]
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            optimizer.zero_grad()
+            log_var = module.log_variance_of(hidden[rows].to(device))
+            gaussian_nll(log_var, squared[rows].to(device)).backward()
+            optimizer.step()
+        if patience is None:
+            best_state = head.state_dict()
+            continue
+        score = monitored_nll()
+        if score < best:
+            best, best_state, since_best = score, copy.deepcopy(head.state_dict()), 0
+        else:
+            since_best += 1
+            if since_best >= patience:
+                break
+    head.load_state_dict(best_state)
+    head.eval()
