@@ -65,9 +65,43 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _proc_status_mb(field: str) -> float | None:
+    """A ``/proc/self/status`` memory field (Linux, in kB) in MiB; None elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss_mb() -> float:
-    """This process's peak resident memory, in MiB (Linux reports KiB)."""
+    """This process's peak resident memory since start or :func:`reset_peak_rss`.
+
+    Linux's ``VmHWM``, which belongs to the process's own address space. Not
+    ``ru_maxrss``: that one survives ``exec``, so a child started from a large
+    parent reports the parent's size. Elsewhere, ``ru_maxrss`` (KiB on Linux).
+    """
+    hwm = _proc_status_mb("VmHWM")
+    if hwm is not None:
+        return hwm
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    """This process's resident memory now (``VmRSS``), or its peak elsewhere."""
+    rss = _proc_status_mb("VmRSS")
+    return peak_rss_mb() if rss is None else rss
+
+
+def reset_peak_rss() -> bool:
+    """Restart the peak at the current size (Linux >= 4.0); whether it could."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 def write_results(results: dict[str, Any], out: Path) -> tuple[Path, Path]:
