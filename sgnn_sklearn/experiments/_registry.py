@@ -36,6 +36,7 @@ def run_experiment(
     Returns
     -------
     ExperimentResult
+        The experiment's table, settings and notes.
 
     Raises
     ------

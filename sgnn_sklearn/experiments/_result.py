@@ -58,6 +58,7 @@ class ExperimentResult:
         Returns
         -------
         bool
+            True when the table has no missing or non-finite cell.
 
         Examples
         --------
@@ -87,6 +88,7 @@ class ExperimentResult:
         Returns
         -------
         str
+            A markdown table with a header row.
 
         Examples
         --------
