@@ -47,6 +47,7 @@ autodoc_typehints = "none"  # types are in the numpydoc Parameters sections
 SKLEARN_PLUMBING = (
     "score",
     "set_fit_request",
+    "set_predict_request",
     "set_score_request",
     "get_metadata_routing",
 )

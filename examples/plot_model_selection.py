@@ -23,6 +23,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.preprocessing import FunctionTransformer
 
 from sgnn_sklearn import SimulationGroundedClassifier
+from sgnn_sklearn.baselines import AICModelSelector
 from sgnn_sklearn.simulators import (
     ExponentialGrowth,
     GompertzGrowth,
@@ -100,5 +101,46 @@ ax_cal.set_ylabel("fraction classified correctly")
 ConfusionMatrixDisplay.from_predictions(
     test.mechanism, clf.predict(test.X), ax=ax_cm, colorbar=False
 )
+fig.tight_layout()
+
+# %%
+# Against the classical answer: AIC
+# ---------------------------------
+# The classical way to choose a mechanism for one series is to fit each
+# candidate by maximum likelihood and keep the one with the lowest AIC.
+# :class:`~sgnn_sklearn.baselines.AICModelSelector` does that for each
+# series, under the same observation model as the simulator; it is exact
+# where the SGNN is amortised, and costs an optimisation per series and
+# candidate (here on the first 300 test series, to keep the example short).
+few = slice(0, 300)
+aic = AICModelSelector(mixture.simulators, random_state=0).fit(test.X[few])
+accuracy = {
+    "SGNN": np.mean(clf.predict(test.X[few]) == test.mechanism[few]),
+    "AIC": np.mean(aic.predict(test.X[few]) == test.mechanism[few]),
+}
+for name, value in accuracy.items():
+    print(f"{name}: {value:.1%} of 300 series assigned to their true mechanism")
+
+# %%
+# Overall the two are close, but they err differently. AIC charges the
+# saturating models for their extra parameter (the capacity ``K``), so it
+# almost never mislabels an exponential series but calls more of the
+# logistic series, those still far below their capacity, exponential. The
+# SGNN learns the posterior under equal prior weights of the mechanisms and
+# spreads its mistakes more evenly. With this small training budget (6000
+# simulations, 30 epochs) it does not beat per-series maximum likelihood,
+# which knows the exact likelihood; its advantages lie elsewhere: it needs no
+# likelihood, and once trained it classifies a new series without any
+# optimisation.
+fig, ax = plt.subplots(figsize=(6, 3.5))
+width = 0.4
+for k, (name, model) in enumerate([("SGNN", clf), ("AIC", aic)]):
+    predicted = model.predict(test.X[few])
+    shares = [np.mean(predicted[test.mechanism[few] == c] == c) for c in clf.classes_]
+    ax.bar(np.arange(len(shares)) + (k - 0.5) * width, shares, width, label=name)
+ax.set_xticks(np.arange(len(clf.classes_)), clf.classes_)
+ax.set_ylabel("fraction classified correctly")
+ax.set_ylim(0, 1)
+ax.legend()
 fig.tight_layout()
 plt.show()

@@ -111,7 +111,9 @@ def test_same_random_state_gives_identical_fits(architecture):
     _assert_same_weights(*fits)
     np.testing.assert_array_equal(fits[0].predict(real.X), fits[1].predict(real.X))
     other = SimulationGroundedRegressor(
-        sim, n_simulations=200, architecture=architecture,
+        sim,
+        n_simulations=200,
+        architecture=architecture,
         **{**FAST, "random_state": 1},
     ).fit(real.X, real.y)
     assert not np.array_equal(other.predict(real.X), fits[0].predict(real.X))
@@ -136,7 +138,10 @@ def wide():
     """A model whose batched matrix products round differently with batch size."""
     sim = LinearGaussian(n_features=20)
     est = SimulationGroundedRegressor(
-        sim, n_simulations=500, max_epochs=2, hidden_layer_sizes=(128, 128),
+        sim,
+        n_simulations=500,
+        max_epochs=2,
+        hidden_layer_sizes=(128, 128),
         random_state=0,
     ).fit()
     return est, sim.simulate(100, random_state=1).X

@@ -132,9 +132,17 @@ def test_each_mechanism_must_reach_the_valid_share():
     # Overall 60 % are valid, but the "fragile" mechanism only 20 %.
     _, fragile = _recorded_simulator(0.8)
     mix = MixtureSimulator(
-        [("fragile", fragile), ("sound", FunctionSimulator(
-            lambda p, rng: (rng.normal(size=N_FEATURES), np.array([p["u"]])),
-            {"u": (0.0, 1.0)}, targets=["u"]))]
+        [
+            ("fragile", fragile),
+            (
+                "sound",
+                FunctionSimulator(
+                    lambda p, rng: (rng.normal(size=N_FEATURES), np.array([p["u"]])),
+                    {"u": (0.0, 1.0)},
+                    targets=["u"],
+                ),
+            ),
+        ]
     )
     clf = SimulationGroundedClassifier(mix, n_simulations=400, **FAST)
     with pytest.raises(ValueError, match="Only .* of mechanism 'fragile'"):

@@ -28,8 +28,10 @@ def fitted():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, N_FEATURES))
     mixture = MixtureSimulator(
-        [("quiet", LinearGaussian(n_features=N_FEATURES, noise_std=0.3)),
-         ("noisy", LinearGaussian(n_features=N_FEATURES, noise_std=3.0))]
+        [
+            ("quiet", LinearGaussian(n_features=N_FEATURES, noise_std=0.3)),
+            ("noisy", LinearGaussian(n_features=N_FEATURES, noise_std=3.0)),
+        ]
     )
     return {
         "regressor on simulator": (
@@ -62,7 +64,9 @@ BAD_X = {
     "NaN": (np.where(CORNER, np.nan, X_GOOD), ValueError, "Input X contains NaN"),
     "inf": (np.where(CORNER, np.inf, X_GOOD), ValueError, "Input X contains infinity"),
     "-inf": (
-        np.where(CORNER, -np.inf, X_GOOD), ValueError, "Input X contains infinity"
+        np.where(CORNER, -np.inf, X_GOOD),
+        ValueError,
+        "Input X contains infinity",
     ),
     "empty": (
         np.empty((0, N_FEATURES)),
@@ -70,10 +74,14 @@ BAD_X = {
         r"Found array with 0 sample\(s\) \(shape=\(0, 3\)\) while a minimum of 1",
     ),
     "too few features": (
-        X_GOOD[:, :2], ValueError, "X has 2 features, but .* is expecting 3 features"
+        X_GOOD[:, :2],
+        ValueError,
+        "X has 2 features, but .* is expecting 3 features",
     ),
     "too many features": (
-        np.c_[X_GOOD, X_GOOD], ValueError, "X has 6 features, but .* expecting 3"
+        np.c_[X_GOOD, X_GOOD],
+        ValueError,
+        "X has 6 features, but .* expecting 3",
     ),
     "strings": (
         np.array([["a", "b", "c"]]),
@@ -92,16 +100,18 @@ BAD_X = {
         "Sparse data was passed for X, but dense data is required",
     ),
     "sparse COO array": (
-        sparse.coo_array(X_GOOD), TypeError, "Sparse data was passed for X"
+        sparse.coo_array(X_GOOD),
+        TypeError,
+        "Sparse data was passed for X",
     ),
-    "3-D": (
-        X_GOOD[:, :, None], ValueError, "Found array with dim 3, while dim <= 2"
-    ),
+    "3-D": (X_GOOD[:, :, None], ValueError, "Found array with dim 3, while dim <= 2"),
     "1-D": (X_GOOD[0], ValueError, "Expected 2D array, got 1D array instead"),
     "scalar": (1.0, ValueError, "Expected 2D array, got scalar array instead"),
     "None": (None, ValueError, "Expected 2D array, got scalar array instead"),
     "values overflowing float32": (
-        X_GOOD * 1e300, ValueError, "X has values too large for the network"
+        X_GOOD * 1e300,
+        ValueError,
+        "X has values too large for the network",
     ),
 }
 
@@ -166,8 +176,11 @@ def test_dataframe_with_the_simulator_names_needs_no_warning(fitted):
 @pytest.mark.parametrize(
     "columns, message",
     [
-        (["a", "b", "c"], r"X has the feature names \['a', 'b', 'c'\], but the "
-         r"simulator produces \['x0', 'x1', 'x2'\]\. Rename"),
+        (
+            ["a", "b", "c"],
+            r"X has the feature names \['a', 'b', 'c'\], but the "
+            r"simulator produces \['x0', 'x1', 'x2'\]\. Rename",
+        ),
         (NAMES[::-1], r"simulator produces \['x0', 'x1', 'x2'\] in another order"),
         (NAMES[:2] + ["extra"], "but the simulator produces"),
     ],
@@ -222,30 +235,70 @@ Y_FIT = X_FIT[:, 0] + 0.1 * RNG.normal(size=30)
 ROW3 = np.arange(30) == 3
 
 BAD_FIT = {
-    "NaN in X": (np.where(ROW3[:, None], np.nan, X_FIT), Y_FIT, ValueError,
-                 "Input X contains NaN"),
-    "inf in X": (np.where(ROW3[:, None], np.inf, X_FIT), Y_FIT, ValueError,
-                 "Input X contains infinity"),
-    "NaN in y": (X_FIT, np.where(ROW3, np.nan, Y_FIT), ValueError,
-                 "Input y contains NaN"),
-    "inf in y": (X_FIT, np.where(ROW3, np.inf, Y_FIT), ValueError,
-                 "Input y contains infinity"),
-    "empty": (np.empty((0, 3)), np.empty(0), ValueError,
-              r"Found array with 0 sample\(s\)"),
-    "y of another length": (X_FIT, Y_FIT[:-1], ValueError,
-                            r"inconsistent numbers of samples: \[30, 29\]"),
-    "strings in X": (X_FIT.astype(str), Y_FIT, ValueError,
-                     "dtype='numeric' is not compatible"),
+    "NaN in X": (
+        np.where(ROW3[:, None], np.nan, X_FIT),
+        Y_FIT,
+        ValueError,
+        "Input X contains NaN",
+    ),
+    "inf in X": (
+        np.where(ROW3[:, None], np.inf, X_FIT),
+        Y_FIT,
+        ValueError,
+        "Input X contains infinity",
+    ),
+    "NaN in y": (
+        X_FIT,
+        np.where(ROW3, np.nan, Y_FIT),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    "inf in y": (
+        X_FIT,
+        np.where(ROW3, np.inf, Y_FIT),
+        ValueError,
+        "Input y contains infinity",
+    ),
+    "empty": (
+        np.empty((0, 3)),
+        np.empty(0),
+        ValueError,
+        r"Found array with 0 sample\(s\)",
+    ),
+    "y of another length": (
+        X_FIT,
+        Y_FIT[:-1],
+        ValueError,
+        r"inconsistent numbers of samples: \[30, 29\]",
+    ),
+    "strings in X": (
+        X_FIT.astype(str),
+        Y_FIT,
+        ValueError,
+        "dtype='numeric' is not compatible",
+    ),
     "complex X": (X_FIT + 1j, Y_FIT, ValueError, "Complex data not supported"),
     "complex y": (X_FIT, Y_FIT + 1j, ValueError, "Complex data not supported"),
-    "sparse X": (sparse.csr_matrix(X_FIT), Y_FIT, TypeError,
-                 "Sparse data was passed for X"),
+    "sparse X": (
+        sparse.csr_matrix(X_FIT),
+        Y_FIT,
+        TypeError,
+        "Sparse data was passed for X",
+    ),
     "3-D X": (X_FIT[:, :, None], Y_FIT, ValueError, "Found array with dim 3"),
     "1-D X": (X_FIT[:, 0], Y_FIT, ValueError, "Expected 2D array, got 1D array"),
-    "X values overflowing float32": (X_FIT * 1e300, Y_FIT, ValueError,
-                                     "X has values too large for the network"),
-    "a string as X": ("data.csv", Y_FIT, TypeError,
-                      "fit expects array-like X or a simulator; got a str"),
+    "X values overflowing float32": (
+        X_FIT * 1e300,
+        Y_FIT,
+        ValueError,
+        "X has values too large for the network",
+    ),
+    "a string as X": (
+        "data.csv",
+        Y_FIT,
+        TypeError,
+        "fit expects array-like X or a simulator; got a str",
+    ),
 }
 
 
@@ -273,8 +326,9 @@ def test_regressor_refuses_labels_as_targets():
 def test_one_sample_fits_a_regressor_and_not_a_classifier():
     est = SimulationGroundedRegressor(**FAST).fit(X_FIT[:1], Y_FIT[:1])
     assert est.predict(X_FIT[:2]).shape == (2,)
-    with pytest.raises(ValueError, match="at least 2 classes to learn from; got 1 "
-                       "class: 'only'"):
+    with pytest.raises(
+        ValueError, match="at least 2 classes to learn from; got 1 class: 'only'"
+    ):
         SimulationGroundedClassifier(**FAST).fit(X_FIT[:1], ["only"])
 
 
@@ -289,8 +343,10 @@ def test_fit_on_lists_and_dataframes_equals_fit_on_arrays():
 
 def test_real_data_with_other_features_than_the_simulator_is_refused():
     est = SimulationGroundedRegressor(SIMULATOR, n_simulations=100, **FAST)
-    with pytest.raises(ValueError, match="X has 2 features, but the simulator "
-                       "LinearGaussian produces 3"):
+    with pytest.raises(
+        ValueError,
+        match="X has 2 features, but the simulator LinearGaussian produces 3",
+    ):
         est.fit(X_FIT[:, :2], Y_FIT)
     with pytest.raises(ValueError, match="Input X contains NaN"):
         est.fit(np.where(ROW3[:, None], np.nan, X_FIT), Y_FIT)
@@ -368,12 +424,16 @@ def test_property_wrong_feature_count_is_named(fitted_regressor, n, p):
 
 
 @settings(max_examples=15, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 30), st.just(N_FEATURES)),
-              elements=FINITE))
+@given(
+    arrays(
+        np.float64, st.tuples(st.integers(1, 30), st.just(N_FEATURES)), elements=FINITE
+    )
+)
 def test_property_prediction_does_not_depend_on_batching(fitted_regressor, X):
     whole = fitted_regressor.predict(X)
-    split = np.concatenate([fitted_regressor.predict(X[i : i + 7])
-                            for i in range(0, len(X), 7)])
+    split = np.concatenate(
+        [fitted_regressor.predict(X[i : i + 7]) for i in range(0, len(X), 7)]
+    )
     np.testing.assert_array_equal(whole, split)
 
 

@@ -132,7 +132,9 @@ def test_without_early_stopping_an_uninterrupted_fit_keeps_the_last_weights(inje
 
 def test_early_stopping_is_not_reported_as_an_interrupt():
     est = SimulationGroundedRegressor(
-        LinearGaussian(), n_simulations=300, n_iter_no_change=1,
+        LinearGaussian(),
+        n_simulations=300,
+        n_iter_no_change=1,
         **{**FAST, "max_epochs": 200, "lr": 0.5},
     )
     with warnings.catch_warnings():

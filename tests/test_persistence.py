@@ -23,8 +23,10 @@ from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
 FAST = dict(n_simulations=300, max_epochs=3, hidden_layer_sizes=(16,), random_state=0)
 SIMULATOR = LinearGaussian(n_features=4)
 MIXTURE = MixtureSimulator(
-    [("quiet", LinearGaussian(n_features=4, noise_std=0.3)),
-     ("noisy", LinearGaussian(n_features=4, noise_std=2.0))]
+    [
+        ("quiet", LinearGaussian(n_features=4, noise_std=0.3)),
+        ("noisy", LinearGaussian(n_features=4, noise_std=2.0)),
+    ]
 )
 X_TEST = SIMULATOR.simulate(50, random_state=1).X
 
@@ -72,7 +74,10 @@ def round_trip(tmp_path_factory):
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     result = subprocess.run(
         [sys.executable, "-c", FRESH_PROCESS, str(folder)],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return folder, expected

@@ -135,6 +135,7 @@ class MechanismExplanation:
         Returns
         -------
         matplotlib.figure.Figure
+            The figure drawn into.
 
         Raises
         ------

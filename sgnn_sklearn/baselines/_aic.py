@@ -235,7 +235,9 @@ class AICModelSelector(ClassifierMixin, BaseEstimator):
             self._warn_failures(failures, criteria)
         return criteria
 
-    def _warn_failures(self, failures: dict[str, dict[int, str]], criteria) -> None:
+    def _warn_failures(
+        self, failures: dict[str, dict[int, str]], criteria: np.ndarray
+    ) -> None:
         counts = ", ".join(f"{name!r}: {len(errs)}" for name, errs in failures.items())
         name, errors = next(iter(failures.items()))
         row, reason = next(iter(errors.items()))

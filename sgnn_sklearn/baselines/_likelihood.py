@@ -9,6 +9,7 @@ L-BFGS-B started from the best of a few prior draws.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -20,7 +21,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
-from ._lockstep import run_in_lockstep
+from ._lockstep import BatchEvaluator, Task, run_in_lockstep
 
 # Series per joblib task; fixed, so results do not depend on n_jobs.
 CHUNK_SIZE = 64
@@ -332,7 +333,9 @@ def maximize_likelihood(
     )
 
 
-def _evaluator(simulator: Any, box: ParameterBox, X: np.ndarray, owner: list[int]):
+def _evaluator(
+    simulator: Any, box: ParameterBox, X: np.ndarray, owner: list[int]
+) -> BatchEvaluator:
     """Batch evaluator for :func:`run_in_lockstep`: task ``t`` fits series ``owner[t]``.
 
     The whole batch goes to ``log_likelihood`` at once; if that raises, each
@@ -408,9 +411,11 @@ def _fit_chunk_serial_blas(
         best_z[i], best_ll[i] = draws[i][finite[0]], values[finite[0]]
         starts += [(i, draws[i][j]) for j in finite[:n_starts]]
 
-    def optimise(z0: np.ndarray):
-        def task(request):
-            def objective(z):
+    def optimise(z0: np.ndarray) -> Task:
+        def task(
+            request: Callable[[np.ndarray], np.ndarray],
+        ) -> tuple[np.ndarray, float]:
+            def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
                 points, steps = box.difference_points(z)
                 values = request(points)
                 if not np.isfinite(values[0]):
@@ -443,8 +448,8 @@ def _fit_chunk_serial_blas(
             best_z[i], best_ll[i] = z, ll
 
     failed = ~np.isfinite(best_ll)
-    for i in np.flatnonzero(failed):
-        errors.setdefault(int(i), "no finite log-likelihood")
+    for row in np.flatnonzero(failed):
+        errors.setdefault(int(row), "no finite log-likelihood")
     params = box.to_params(np.where(failed[:, None], 0.0, best_z))
     params[failed] = np.nan
     log_likelihood = np.where(failed, np.nan, best_ll)

@@ -77,7 +77,15 @@ class CoverageCurve:
 
     @property
     def max_error(self) -> float:
-        """The largest absolute gap between observed and nominal coverage."""
+        """The largest absolute gap between observed and nominal coverage.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> curve = CoverageCurve(np.array([0.5, 0.9]), np.array([0.45, 0.88]), ("y",))
+        >>> round(curve.max_error, 2)
+        0.05
+        """
         gap = np.abs(
             self.observed - self.nominal.reshape(-1, *[1] * (self.observed.ndim - 1))
         )
@@ -96,6 +104,7 @@ class CoverageCurve:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn into.
 
         Examples
         --------
@@ -132,6 +141,7 @@ def coverage_curve(
     Returns
     -------
     CoverageCurve
+        The nominal and the observed coverage at each level.
 
     Examples
     --------

@@ -53,7 +53,16 @@ class SimulationGap:
 
     @property
     def distance_ratio(self) -> np.ndarray:
-        """Each input's distance over the median distance of held-out simulations."""
+        """Each input's distance over the median distance of held-out simulations.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> gap = SimulationGap(np.array([1.0, 4.0]), np.array([0.5, 1.0]),
+        ...                     np.array([0.5, 1.0, 2.0]), 0.99)
+        >>> gap.distance_ratio.tolist()
+        [1.0, 4.0]
+        """
         median = max(float(np.median(self.reference_distance)), 1e-12)
         return self.distance / median
 
@@ -64,12 +73,30 @@ class SimulationGap:
 
     @property
     def outside(self) -> np.ndarray:
-        """Whether each input lies outside the simulated support."""
+        """Whether each input lies outside the simulated support.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> gap = SimulationGap(np.array([1.0, 4.0]), np.array([0.5, 1.0]),
+        ...                     np.array([0.5, 1.0, 2.0]), 0.99)
+        >>> gap.outside.tolist()
+        [False, True]
+        """
         return self.percentile >= self.support_level
 
     @property
     def outside_fraction(self) -> float:
-        """Share of inputs outside the simulated support (about 1% with no gap)."""
+        """Share of inputs outside the simulated support (about 1% with no gap).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> gap = SimulationGap(np.array([1.0, 4.0]), np.array([0.5, 1.0]),
+        ...                     np.array([0.5, 1.0, 2.0]), 0.99)
+        >>> gap.outside_fraction
+        0.5
+        """
         return float(np.mean(self.outside))
 
     def plot(self, ax: Any = None) -> Any:
@@ -85,6 +112,7 @@ class SimulationGap:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn into.
 
         Examples
         --------

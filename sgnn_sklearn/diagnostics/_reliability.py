@@ -38,7 +38,16 @@ class ReliabilityCurve:
 
     @property
     def expected_calibration_error(self) -> float:
-        """Count-weighted mean of ``|prob_true - prob_pred|`` over the bins."""
+        """Count-weighted mean of ``|prob_true - prob_pred|`` over the bins.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> curve = ReliabilityCurve(np.array([0.2, 0.8]), np.array([0.2, 0.5]),
+        ...                          np.array([30, 10]))
+        >>> round(curve.expected_calibration_error, 3)
+        0.075
+        """
         weights = self.counts / self.counts.sum()
         return float(np.sum(weights * np.abs(self.prob_true - self.prob_pred)))
 
@@ -55,6 +64,7 @@ class ReliabilityCurve:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn into.
 
         Examples
         --------
@@ -99,6 +109,8 @@ def reliability_curve(
     Returns
     -------
     ReliabilityCurve
+        The mean predicted probability, the observed frequency and the
+        number of predictions in each non-empty bin.
 
     Examples
     --------

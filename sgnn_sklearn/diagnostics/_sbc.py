@@ -50,6 +50,7 @@ class SBCRanks:
         Returns
         -------
         ndarray of shape (n_bins,) or (n_bins, n_targets)
+            The number of ranks in each bin, per target when there are several.
 
         Examples
         --------
@@ -66,7 +67,7 @@ class SBCRanks:
         return counts[:, 0] if self.ranks.ndim == 1 else counts
 
     def pvalue(self, n_bins: int = 10) -> float | np.ndarray:
-        """p-value of a chi-square test that the ranks are uniform.
+        """The p-value of a chi-square test that the ranks are uniform.
 
         Parameters
         ----------
@@ -76,6 +77,8 @@ class SBCRanks:
         Returns
         -------
         float or ndarray of shape (n_targets,)
+            The p-value, per target when there are several; small values
+            reject uniform ranks, a sign of a miscalibrated posterior.
 
         Examples
         --------
@@ -106,6 +109,7 @@ class SBCRanks:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn into.
 
         Examples
         --------
@@ -134,6 +138,7 @@ def sbc_ranks(y_true: Any, draws: Any) -> SBCRanks:
     Returns
     -------
     SBCRanks
+        The rank of each true value among its draws.
 
     Examples
     --------

@@ -259,7 +259,7 @@ class BaseSimulationGrounded(BaseEstimator):
             key: int(rng.randint(np.iinfo(np.int32).max))
             for key in ("simulate", "torch", "split", "memory")
         }
-        self._simulated_feature_names = None
+        self._simulated_feature_names: tuple[str, ...] | None = None
         if simulator is None:
             X, y = validate_data(self, X, y, multi_output=self._multi_output)
             self.simulator_ = None
@@ -286,9 +286,7 @@ class BaseSimulationGrounded(BaseEstimator):
             X_sim = simulation.X
             self._fit_inputs(X_sim)
             self.n_features_in_ = X_sim.shape[1]
-            targets, n_outputs = self._fit_targets(
-                *self._simulated_targets(simulation)
-            )
+            targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
             inputs = self._transform_inputs(X_sim)
             self._train(
                 inputs,
@@ -483,8 +481,8 @@ class BaseSimulationGrounded(BaseEstimator):
 
     def _train(
         self,
-        X: np.ndarray,
-        targets: np.ndarray,
+        X: np.ndarray | SimulationStream,
+        targets: np.ndarray | None,
         n_outputs: int | None,
         *,
         presplit: bool = False,
@@ -494,6 +492,8 @@ class BaseSimulationGrounded(BaseEstimator):
         if isinstance(X, SimulationStream):
             validation = X.validation
         else:
+            # Only a stream carries its own targets.
+            assert targets is not None
             train, valid = self._split(len(X), presplit)
             validation = None if valid is None else (X[valid], targets[valid])
             X, targets = _take(X, train), _take(targets, train)
@@ -539,9 +539,7 @@ class BaseSimulationGrounded(BaseEstimator):
                     iterator_train=iterate_batches,
                     iterator_train__shuffle=True,
                     iterator_valid=iterate_batches,
-                    iterator_valid__batch_size=max(
-                        self.batch_size, PREDICT_BATCH_SIZE
-                    ),
+                    iterator_valid__batch_size=max(self.batch_size, PREDICT_BATCH_SIZE),
                     train_split=train_split,
                     callbacks=callbacks,
                     device=self._device,
@@ -640,9 +638,7 @@ class BaseSimulationGrounded(BaseEstimator):
         """
         from ..attribution import explain_mechanism
 
-        return explain_mechanism(
-            self, X, n_neighbors, coverage=coverage, kernel=kernel
-        )
+        return explain_mechanism(self, X, n_neighbors, coverage=coverage, kernel=kernel)
 
     def simulation_gap(self, X: Any, n_neighbors: int = 5) -> Any:
         """Score how far inputs lie from the simulated training distribution.

@@ -116,6 +116,18 @@ class MemoryBank:
     def embedded_by(self, embed: Callable[[np.ndarray], np.ndarray]) -> MemoryBank:
         """The same simulations with embeddings recomputed by ``embed``.
 
+        Parameters
+        ----------
+        embed : callable
+            Maps inputs of shape ``(n, n_features)`` to embeddings of shape
+            ``(n, n_embedding)``, e.g. a fitted network's last hidden layer.
+
+        Returns
+        -------
+        MemoryBank
+            A copy whose ``embeddings`` and ``reference_embeddings`` are
+            ``embed`` of its ``inputs`` and ``reference_inputs``.
+
         Examples
         --------
         >>> import numpy as np

@@ -50,6 +50,7 @@ def plot_coverage_curve(curve: Any, ax: Any = None) -> Any:
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn into.
 
     Examples
     --------
@@ -87,6 +88,7 @@ def plot_sbc_ranks(sbc: Any, n_bins: int = 10, ax: Any = None) -> Any:
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn into.
 
     Examples
     --------
@@ -123,6 +125,7 @@ def plot_reliability_curve(curve: Any, ax: Any = None) -> Any:
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn into.
 
     Examples
     --------
@@ -155,6 +158,7 @@ def plot_simulation_gap(gap: Any, ax: Any = None) -> Any:
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn into.
 
     Examples
     --------
@@ -215,6 +219,7 @@ def plot_mechanism_explanation(explanation: Any, i: int = 0, *, fig: Any = None)
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn into.
 
     Examples
     --------

@@ -75,13 +75,16 @@ def _stack(
     lengths = {len(v) for v in vectors if v is not None}
     first = next(v for v in vectors if v is not None)
     width = expected if expected is not None else len(first)
-    wrong = [i for i, v in enumerate(vectors) if v is not None and len(v) != width]
+    wrong = [
+        (i, len(v)) for i, v in enumerate(vectors) if v is not None and len(v) != width
+    ]
     if wrong:
         source = "its feature_names" if expected is not None else "the first draw"
+        (index, length), *_ = wrong
         raise ValueError(
             f"FunctionSimulator: the function returned {what} of shape "
-            f"({len(vectors[wrong[0]])},) on draw {wrong[0]}, with parameters "
-            f"{draws(wrong[0])}; expected shape ({width},) from {source}. Every "
+            f"({length},) on draw {index}, with parameters "
+            f"{draws(index)}; expected shape ({width},) from {source}. Every "
             "draw must return the same number of values "
             f"(got lengths {sorted(lengths)})."
         )
@@ -220,13 +223,13 @@ class FunctionSimulator(Simulator):
                 f"{len(params)} draws; it raised first on draw 0, with parameters "
                 f"{draw(0)}: {errors[0]!r}."
             ) from errors[0]
-        returns_y = {results[i][1] is not None for i in succeeded}
-        if len(returns_y) > 1:
+        return_kinds = {results[i][1] is not None for i in succeeded}
+        if len(return_kinds) > 1:
             raise ValueError(
                 "FunctionSimulator: the function returned (x, y) on some draws and "
                 "x alone on others; it must return the same on every draw."
             )
-        returns_y = returns_y.pop()
+        returns_y = return_kinds.pop()
         n_features = None if self.feature_names is None else len(self.feature_names)
         X = _stack([x for x, _, _ in results], "x", n_features, draw)
         if returns_y:
