@@ -28,16 +28,19 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..demo import log_counts
-from ..estimators import SimulationGroundedRegressor
 from ..simulators import SIR
-from ._misspecification import PerturbedSIR
+from ._misspecification import (
+    MAX_EPOCHS,
+    N_SIMULATIONS,
+    PerturbedSIR,
+    rmse,
+    simulation_trained,
+)
 
 N_DAYS = 60
 N_LABELS = (20, 50, 200)
 # Budgets: (quick, full).
 N_FOLDS = {True: 3, False: 5}
-N_SIMULATIONS = {True: 2_000, False: 20_000}
-MAX_EPOCHS = {True: 15, False: 100}
 N_REPEATS = {True: 1, False: 2}  # independent labelled sets per n
 N_HELD_OUT = {True: 500, False: 2_000}
 # The diagnostic fine-tuning variant (full mode only) takes steps this much
@@ -183,35 +186,17 @@ def _learners(seed: int, zero_shot: Any, quick: bool) -> dict[str, Any]:
 
 
 def run(*, quick: bool, seed: int) -> Any:
-    """Run the experiment; see the module docstring.
-
-    Parameters
-    ----------
-    quick : bool
-        Small budgets.
-    seed : int
-        Seeds the simulations, the labelled sets, the folds and every method.
-
-    Returns
-    -------
-    ExperimentResult
-    """
+    """Run the experiment at quick or full budgets; see the module docstring."""
     from ._result import ExperimentResult
 
     simulator = SIR(n_days=N_DAYS)
     reality = PerturbedSIR(simulator, dispersion=3.0, delay_mean=2.0)
     held_out = reality.simulate(N_HELD_OUT[quick], random_state=seed + 1)
     start = time.perf_counter()
-    zero_shot = SimulationGroundedRegressor(
-        simulator,
-        n_simulations=N_SIMULATIONS[quick],
-        max_epochs=MAX_EPOCHS[quick],
-        preprocessor=log_counts(),
-        random_state=seed,
-    ).fit()
+    zero_shot = simulation_trained(simulator, quick=quick, seed=seed)
     sgnn_seconds = time.perf_counter() - start
     simulated = simulator.simulate(N_HELD_OUT[quick], random_state=seed + 2)
-    simulated_rmse = _rmse(zero_shot.predict(simulated.X), simulated.y)
+    simulated_rmse = rmse(zero_shot.predict(simulated.X), simulated.y)
     held_out_gap = zero_shot.simulation_gap(held_out.X).score
 
     columns = [
@@ -247,7 +232,7 @@ def run(*, quick: bool, seed: int) -> Any:
                     name,
                     float(np.mean(scores[name])),
                     float(np.std(scores[name])),
-                    _rmse(fitted.predict(held_out.X), held_out.y),
+                    rmse(fitted.predict(held_out.X), held_out.y),
                 ]
             )
 
@@ -274,10 +259,6 @@ def run(*, quick: bool, seed: int) -> Any:
         notes=notes,
         figure=_figure(rows),
     )
-
-
-def _rmse(pred: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((np.asarray(pred) - truth) ** 2)))
 
 
 def _notes(

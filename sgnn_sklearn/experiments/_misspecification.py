@@ -309,37 +309,37 @@ def scenarios(simulator: SIR) -> dict[str, PerturbedSIR]:
     }
 
 
-def _rmse(pred: np.ndarray, truth: np.ndarray) -> float:
+def rmse(pred: Any, truth: Any) -> float:
+    """Root mean squared error over the finite predictions (failed fits are NaN)."""
+    pred, truth = np.asarray(pred, dtype=float), np.asarray(truth, dtype=float)
     ok = np.isfinite(pred)
     return float(np.sqrt(np.mean((pred[ok] - truth[ok]) ** 2)))
 
 
-def run(*, quick: bool, seed: int) -> Any:
-    """Run the experiment; see the module docstring.
+def simulation_trained(
+    simulator: Any, *, quick: bool, seed: int
+) -> SimulationGroundedRegressor:
+    """The SGNN of these experiments, trained on ``simulator`` at the mode's budget.
 
-    Parameters
-    ----------
-    quick : bool
-        Small budgets.
-    seed : int
-        Seeds the simulations, the test sets and every method.
-
-    Returns
-    -------
-    ExperimentResult
+    Counts span orders of magnitude, so the network sees ``log(1 + count)``.
     """
-    from ._result import ExperimentResult
-
-    simulator = SIR(n_days=N_DAYS)
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    sgnn = SimulationGroundedRegressor(
+    return SimulationGroundedRegressor(
         simulator,
         n_simulations=N_SIMULATIONS[quick],
         max_epochs=MAX_EPOCHS[quick],
         preprocessor=log_counts(),
         random_state=seed,
     ).fit()
+
+
+def run(*, quick: bool, seed: int) -> Any:
+    """Run the experiment at quick or full budgets; see the module docstring."""
+    from ._result import ExperimentResult
+
+    simulator = SIR(n_days=N_DAYS)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    sgnn = simulation_trained(simulator, quick=quick, seed=seed)
     timings["SGNN"] = time.perf_counter() - start
     start = time.perf_counter()
     abc = RejectionABCRegressor(
@@ -381,10 +381,10 @@ def run(*, quick: bool, seed: int) -> Any:
                 name,
                 gap.score,
                 gap.outside_fraction,
-                _rmse(sgnn.predict(test.X), test.y),
-                _rmse(ml, test.y),
-                _rmse(abc.predict(test.X), test.y),
-                _rmse(growth_rate_R0(test.X, gamma), test.y),
+                rmse(sgnn.predict(test.X), test.y),
+                rmse(ml, test.y),
+                rmse(abc.predict(test.X), test.y),
+                rmse(growth_rate_R0(test.X, gamma), test.y),
             ]
         )
 

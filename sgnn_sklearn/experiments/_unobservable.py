@@ -21,13 +21,11 @@ from sklearn.pipeline import make_pipeline
 
 from ..baselines import LikelihoodFitWarning, MaximumLikelihoodRegressor
 from ..demo import log_counts
-from ..estimators import SimulationGroundedRegressor
 from ..simulators import SIR
+from ._misspecification import MAX_EPOCHS, N_SIMULATIONS, rmse, simulation_trained
 
 N_DAYS = 60
 # Budgets: (quick, full).
-N_SIMULATIONS = {True: 2_000, False: 20_000}
-MAX_EPOCHS = {True: 15, False: 100}
 N_TEST = {True: 100, False: 500}
 MLE_STARTS = {True: (10, 1), False: (50, 2)}  # (n_init, n_starts)
 N_ORACLE_LABELS = 200
@@ -67,43 +65,21 @@ def _median_relative_error(pred: np.ndarray, truth: np.ndarray) -> float:
     return float(np.median(np.abs(pred[ok] / truth[ok] - 1.0)))
 
 
-def _rmse_thousands(pred: np.ndarray, truth: np.ndarray) -> float:
-    ok = np.isfinite(pred)
-    return float(np.sqrt(np.mean((pred[ok] - truth[ok]) ** 2)) / 1e3)
-
-
 def run(*, quick: bool, seed: int) -> Any:
-    """Run the experiment; see the module docstring.
-
-    Parameters
-    ----------
-    quick : bool
-        Small budgets.
-    seed : int
-        Seeds the simulations, the test set and every method.
-
-    Returns
-    -------
-    ExperimentResult
-    """
+    """Run the experiment at quick or full budgets; see the module docstring."""
     from ._result import ExperimentResult
 
     simulator = SIR(n_days=N_DAYS, targets=("total_infections",))
     test = simulator.simulate(N_TEST[quick], random_state=seed + 1)
+    truth = np.asarray(test.y, dtype=float)
     peaked = has_peaked(simulator, test.params)
     rho = test.params[:, simulator.param_names.index("rho")]
     reported = test.X.sum(axis=1)
     timings: dict[str, float] = {}
 
     start = time.perf_counter()
-    sgnn = SimulationGroundedRegressor(
-        simulator,
-        n_simulations=N_SIMULATIONS[quick],
-        max_epochs=MAX_EPOCHS[quick],
-        preprocessor=log_counts(),
-        random_state=seed,
-    ).fit()
-    sgnn_pred = sgnn.predict(test.X)
+    sgnn = simulation_trained(simulator, quick=quick, seed=seed)
+    sgnn_pred = np.asarray(sgnn.predict(test.X))
     timings["SGNN"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -151,10 +127,10 @@ def run(*, quick: bool, seed: int) -> Any:
         [
             name,
             source,
-            _rmse_thousands(pred, test.y),
-            _median_relative_error(pred, test.y),
-            _median_relative_error(pred[peaked], test.y[peaked]),
-            _median_relative_error(pred[~peaked], test.y[~peaked]),
+            rmse(pred, truth) / 1e3,
+            _median_relative_error(pred, truth),
+            _median_relative_error(pred[peaked], truth[peaked]),
+            _median_relative_error(pred[~peaked], truth[~peaked]),
         ]
         for name, source, pred in methods
     ]
@@ -203,7 +179,7 @@ def run(*, quick: bool, seed: int) -> Any:
         rows=rows,
         settings=settings,
         notes=notes,
-        figure=_figure(test.y, methods[:4], peaked),
+        figure=_figure(truth, methods[:4], peaked),
     )
 
 
