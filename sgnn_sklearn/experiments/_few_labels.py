@@ -330,6 +330,7 @@ def _figure(rows: list[list[Any]]) -> Any:
         style = "--" if name.startswith("SGNN, zero-shot") else "-"
         ax.plot(ns, errors, style, marker="o", label=name)
     ax.set_xscale("log")
+    ax.minorticks_off()
     ax.set_xticks(list(N_LABELS), [str(n) for n in N_LABELS])
     ax.set_xlabel("labelled real series n")
     ax.set_ylabel("RMSE of R0 on held-out real series")

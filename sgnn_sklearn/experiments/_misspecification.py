@@ -457,7 +457,6 @@ def _figure(rows: list[list[Any]], columns: list[str]) -> Any:
         )
     for row in rows:
         ax.annotate(row[0], (row[1], row[3]), fontsize=7, alpha=0.8)
-    ax.set_xscale("log")
     ax.set_xlabel("simulation gap score of the SGNN (1 = like the simulations)")
     ax.set_ylabel("RMSE of R0")
     ax.set_title("Misspecified test data: error vs simulation gap")
