@@ -403,20 +403,47 @@ def run(*, quick: bool, seed: int) -> Any:
         + (
             "the gap ranks the generators by how much they hurt the SGNN."
             if rank >= 0.7
-            else "the gap does not reliably rank the generators by the SGNN's "
-            "error; a misspecification that shifts the target without moving the "
-            "series off the simulated support (such as a lower R0-like growth "
-            "after an intervention) is invisible to it."
+            else "the gap does not reliably rank the generators by the SGNN's error."
         ),
         f"The SGNN's worst case is '{worst[0]}' (RMSE {worst[3]:.3f}, "
-        f"{worst[3] / reference[3]:.1f}x the well-specified error). Every "
-        "method that trusts the same simulator is biased there; no method sees "
-        "the missing mechanism.",
+        f"{worst[3] / reference[3]:.1f}x the well-specified error).",
+    ]
+    mildest = min(rows[1:], key=lambda row: row[1])
+    if mildest[3] > 1.1 * reference[3]:
+        notes.append(
+            f"The gap misses a cost: '{mildest[0]}' scores {mildest[1]:.2f} "
+            f"({100 * mildest[2]:.0f}% of series outside the simulated support), "
+            f"yet the SGNN's RMSE there is {mildest[3] / reference[3]:.2f}x the "
+            "well-specified one. A gap near 1 does not promise the "
+            "well-specified error."
+        )
+    losses = []
+    for row in rows:
+        beaten_by = [
+            f"{columns[j].replace(' RMSE', '')} {row[j]:.3f}"
+            for j in range(4, len(columns))
+            if row[j] < row[3]
+        ]
+        if beaten_by:
+            losses.append(f"'{row[0]}' (SGNN {row[3]:.3f}; {', '.join(beaten_by)})")
+    notes.append(
+        "The SGNN has the lowest RMSE on "
+        f"{sum(row[3] <= min(row[4:]) for row in rows)} of {len(rows)} generators"
+        + (f"; it loses on {'; '.join(losses)}." if losses else ".")
+    )
+    notes += [
+        "How the comparators differ: rejection ABC averages the nearest 1% of "
+        "its simulations, a wide neighbourhood that pulls its estimates towards "
+        "the prior mean: a cost on well-specified data, a cushion against noise "
+        "the simulator lacks. The growth-rate method reads only the rising "
+        "phase, which a late intervention may not reach, while the SGNN and "
+        "maximum likelihood read the whole series, post-intervention days "
+        "included, through the simulator's (wrong) dynamics.",
         f"Maximum likelihood failed on {n_failed} series (left out of its RMSE).",
         "Growth-rate method: R0 = 1 + r/gamma, r from a log-linear fit of the "
         f"rising phase (days 0 to the 7-day-mean peak, {GROWTH_MIN_DAYS} to "
-        f"{GROWTH_MAX_DAY + 1} days), gamma fixed at the prior mean {gamma:.3f}; "
-        "its error is dominated by the unknown gamma.",
+        f"{GROWTH_MAX_DAY + 1} days), gamma fixed at the prior mean {gamma:.3f} "
+        "(the true gamma varies 3.5-fold over the prior).",
     ]
     settings = {
         "seed": seed,
