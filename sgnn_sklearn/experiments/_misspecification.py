@@ -342,6 +342,7 @@ def run(*, quick: bool, seed: int) -> Any:
     sgnn = simulation_trained(simulator, quick=quick, seed=seed)
     timings["SGNN"] = time.perf_counter() - start
     start = time.perf_counter()
+    # ABC's fit simulates its reference table; the X it gets only fixes the shape.
     abc = RejectionABCRegressor(
         simulator,
         n_simulations=N_ABC[quick],
