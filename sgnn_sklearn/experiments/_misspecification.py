@@ -1,0 +1,492 @@
+"""Experiment ``misspecification``: R0 from data the simulator does not reproduce.
+
+Every method learns from, or fits, the same SIR simulator of reported daily
+incidence (negative-binomial reports with size 10). The test series come from
+perturbed generators: more overdispersed reports, a reporting delay, an
+intervention that halves transmission mid-series (a mechanism the simulator
+lacks), all three together, and the well-specified case as the reference. For
+each, the error of every method sits next to the simulation gap of the SGNN
+(:func:`sgnn_sklearn.diagnostics.simulation_gap`), the score a user can
+compute without labels, to show whether the gap tracks the error.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from ..baselines import (
+    LikelihoodFitWarning,
+    MaximumLikelihoodRegressor,
+    RejectionABCRegressor,
+)
+from ..demo import log_counts
+from ..diagnostics import simulation_gap
+from ..estimators import SimulationGroundedRegressor
+from ..simulators import SIR, Simulation
+from ..simulators._epidemic import _integrate_daily
+from ..simulators._observation import sample_counts
+
+N_DAYS = 60
+# Budgets: (quick, full).
+N_SIMULATIONS = {True: 2_000, False: 20_000}
+MAX_EPOCHS = {True: 15, False: 100}
+N_TEST = {True: 60, False: 400}
+N_ABC = {True: 5_000, False: 20_000}
+MLE_STARTS = {True: (10, 1), False: (50, 2)}  # (n_init, n_starts)
+# The classical growth-rate method fits the rising phase up to this day, and
+# needs at least this many days of it.
+GROWTH_MAX_DAY = 20
+GROWTH_MIN_DAYS = 7
+
+
+@dataclass(frozen=True)
+class PerturbedSIR:
+    """Reported SIR incidence from a generator the SIR simulator does not match.
+
+    Parameters are drawn from ``simulator``'s prior; the mean incidence is
+    then changed as the settings say and reported with negative-binomial
+    noise. The target is ``R0`` (before any intervention).
+
+    Parameters
+    ----------
+    simulator : SIR
+        The training simulator, with ``targets=("R0",)`` and
+        ``noise="negbin"``.
+    dispersion : float or None, default=None
+        Negative-binomial size ``k`` of the reports; smaller is more
+        overdispersed. None keeps the simulator's own draws.
+    delay_mean : float, default=0.0
+        Mean reporting delay in days (geometric); cases reported after the
+        last day are not seen. 0 means none.
+    intervention_day : int or None, default=None
+        Day from which transmission (``beta``) drops by
+        ``intervention_effect``. None means no intervention.
+    intervention_effect : float, default=0.0
+        Share by which transmission drops, in [0, 1).
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import SIR
+    >>> reality = PerturbedSIR(SIR(n_days=30), delay_mean=2.0)
+    >>> data = reality.simulate(4, random_state=0)
+    >>> data.X.shape, data.y.shape
+    ((4, 30), (4,))
+    """
+
+    simulator: SIR
+    dispersion: float | None = None
+    delay_mean: float = 0.0
+    intervention_day: int | None = None
+    intervention_effect: float = 0.0
+
+    def __post_init__(self) -> None:
+        sim = self.simulator
+        if not isinstance(sim, SIR) or tuple(sim.target_names) != ("R0",):
+            raise ValueError(
+                "PerturbedSIR needs an SIR simulator with targets=('R0',); got "
+                f"{sim!r}."
+            )
+        if sim.noise != "negbin":
+            raise ValueError(
+                "PerturbedSIR needs noise='negbin' in the simulator; got "
+                f"{sim.noise!r}."
+            )
+        if self.dispersion is not None and not self.dispersion > 0:
+            raise ValueError(
+                f"dispersion must be positive or None; got {self.dispersion!r}."
+            )
+        if not self.delay_mean >= 0:
+            raise ValueError(f"delay_mean must be >= 0; got {self.delay_mean!r}.")
+        if not 0 <= self.intervention_effect < 1:
+            raise ValueError(
+                "intervention_effect must be in [0, 1); got "
+                f"{self.intervention_effect!r}."
+            )
+        day = self.intervention_day
+        if day is not None and not 0 < day < sim.n_days:
+            raise ValueError(
+                f"intervention_day must be in (0, {sim.n_days}) or None; got {day!r}."
+            )
+
+    def mean_incidence(self, params: np.ndarray) -> np.ndarray:
+        """The expected reported incidence for each parameter vector.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_samples, n_params)
+            Columns in the order of the simulator's ``param_names``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_days)
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import SIR
+        >>> sim = SIR(n_days=30)
+        >>> params = sim.sample_params(3, random_state=0)
+        >>> late = PerturbedSIR(sim, delay_mean=3.0).mean_incidence(params)
+        >>> bool((late.sum(axis=1) < sim.mean_trajectory(params).sum(axis=1)).all())
+        True
+        """
+        sim = self.simulator
+        if self.intervention_day is None or self.intervention_effect == 0:
+            mean = sim.mean_trajectory(params)
+        else:
+            mean = self._intervention_mean(params)
+        return _delay(mean, self.delay_mean)
+
+    def _intervention_mean(self, params: np.ndarray) -> np.ndarray:
+        """The SIR mean with ``beta`` lowered from ``intervention_day`` on."""
+        sim = self.simulator
+        values = dict(
+            zip(sim.param_names, np.asarray(params, dtype=float).T, strict=True)
+        )
+        gamma, i0 = values["gamma"], values["i0"]
+
+        def sir(beta: np.ndarray) -> Any:
+            def derivative(state: np.ndarray, out: np.ndarray) -> None:
+                susceptible, infectious = state
+                flow = beta * susceptible * infectious
+                out[0] = -flow
+                out[1] = flow - gamma * infectious
+
+            return derivative
+
+        assert self.intervention_day is not None
+        day = self.intervention_day
+        beta = values["R0"] * gamma
+        state = np.stack((1.0 - i0, i0))
+        before, state = _integrate_daily(
+            sir(beta), state, day, sim.steps_per_day, lambda s: s[0]
+        )
+        after, _ = _integrate_daily(
+            sir(beta * (1.0 - self.intervention_effect)),
+            state,
+            sim.n_days - day,
+            sim.steps_per_day,
+            lambda s: s[0],
+        )
+        susceptible = np.concatenate((before, after[1:]))
+        incidence = np.maximum(susceptible[:-1] - susceptible[1:], 0.0).T
+        return float(sim.population) * values["rho"][:, None] * incidence
+
+    def simulate(self, n_samples: int, random_state: Any = None) -> Simulation:
+        """Draw parameters from the simulator's prior and perturbed reports.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of series.
+        random_state : int, Generator or None, default=None
+            Seeds the parameters and the noise.
+
+        Returns
+        -------
+        Simulation
+            ``X`` the reported counts, ``y`` the true R0.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import SIR
+        >>> reality = PerturbedSIR(SIR(n_days=20), dispersion=1.0)
+        >>> reality.simulate(3, random_state=0).X.shape
+        (3, 20)
+        """
+        sim = self.simulator
+        rng = np.random.default_rng(random_state)
+        params = sim.sample_params(n_samples, rng)
+        names = sim.param_names
+        if self.dispersion is None:
+            size = params[:, names.index("dispersion")]
+        else:
+            size = np.full(n_samples, float(self.dispersion))
+        X = sample_counts(self.mean_incidence(params), "negbin", rng, size[:, None])
+        return Simulation(
+            X=X,
+            y=params[:, names.index("R0")].copy(),
+            params=params,
+            feature_names=tuple(sim.feature_names),
+            target_names=("R0",),
+            param_names=names,
+        )
+
+
+def _delay(mean: np.ndarray, delay_mean: float) -> np.ndarray:
+    """Spread each day's cases over later report days (geometric delay).
+
+    Examples
+    --------
+    >>> _delay(np.array([[4.0, 0.0, 0.0]]), 1.0).tolist()
+    [[2.0, 1.0, 0.5]]
+    """
+    if delay_mean == 0:
+        return mean
+    n_days = mean.shape[1]
+    stay = delay_mean / (1.0 + delay_mean)
+    pmf = (1.0 - stay) * stay ** np.arange(n_days)
+    delayed = np.zeros_like(mean)
+    for lag, weight in enumerate(pmf):
+        delayed[:, lag:] += weight * mean[:, : n_days - lag]
+    return delayed
+
+
+def growth_rate_R0(X: np.ndarray, gamma: float) -> np.ndarray:
+    """The classical growth-rate estimate of R0: ``1 + r / gamma``.
+
+    ``r`` is the slope of a least-squares line through ``log(1 + count)``
+    over the rising phase: from day 0 to the peak of the 7-day mean, at most
+    day ``GROWTH_MAX_DAY`` and at least ``GROWTH_MIN_DAYS`` days. ``gamma`` is
+    the recovery rate the analyst assumes (in SIR, the early growth rate is
+    ``(R0 - 1) * gamma``).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_days)
+        Reported daily counts.
+    gamma : float
+        Assumed recovery rate per day.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> days = np.arange(30)
+    >>> X = np.exp(0.2 * days)[None, :] - 1  # r = 0.2 exactly
+    >>> growth_rate_R0(X, gamma=0.1).round(6).tolist()
+    [3.0]
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] < GROWTH_MIN_DAYS:
+        raise ValueError(
+            f"X must have shape (n_samples, n_days >= {GROWTH_MIN_DAYS}); got "
+            f"{X.shape}."
+        )
+    if not gamma > 0:
+        raise ValueError(f"gamma must be positive; got {gamma!r}.")
+    logs = np.log1p(X)
+    weekly = np.apply_along_axis(
+        lambda row: np.convolve(row, np.ones(7) / 7, mode="same"), 1, X
+    )
+    r = np.empty(len(X))
+    for i, row in enumerate(logs):
+        end = int(np.clip(np.argmax(weekly[i]), GROWTH_MIN_DAYS - 1, GROWTH_MAX_DAY))
+        days = np.arange(end + 1)
+        r[i] = np.polyfit(days, row[: end + 1], 1)[0]
+    return 1.0 + r / gamma
+
+
+def scenarios(simulator: SIR) -> dict[str, PerturbedSIR]:
+    """The test generators, the well-specified reference first.
+
+    Examples
+    --------
+    >>> list(scenarios(SIR()))[0]
+    'well-specified'
+    """
+    return {
+        "well-specified": PerturbedSIR(simulator),
+        "overdispersed reports (k=2)": PerturbedSIR(simulator, dispersion=2.0),
+        "reporting delay (mean 3 d)": PerturbedSIR(simulator, delay_mean=3.0),
+        "intervention (beta halved from day 25)": PerturbedSIR(
+            simulator, intervention_day=25, intervention_effect=0.5
+        ),
+        "all three": PerturbedSIR(
+            simulator,
+            dispersion=2.0,
+            delay_mean=3.0,
+            intervention_day=25,
+            intervention_effect=0.5,
+        ),
+    }
+
+
+def rmse(pred: Any, truth: Any) -> float:
+    """Root mean squared error over the finite predictions (failed fits are NaN)."""
+    pred, truth = np.asarray(pred, dtype=float), np.asarray(truth, dtype=float)
+    ok = np.isfinite(pred)
+    return float(np.sqrt(np.mean((pred[ok] - truth[ok]) ** 2)))
+
+
+def simulation_trained(
+    simulator: Any, *, quick: bool, seed: int
+) -> SimulationGroundedRegressor:
+    """The SGNN of these experiments, trained on ``simulator`` at the mode's budget.
+
+    Counts span orders of magnitude, so the network sees ``log(1 + count)``.
+    """
+    return SimulationGroundedRegressor(
+        simulator,
+        n_simulations=N_SIMULATIONS[quick],
+        max_epochs=MAX_EPOCHS[quick],
+        preprocessor=log_counts(),
+        random_state=seed,
+    ).fit()
+
+
+def run(*, quick: bool, seed: int) -> Any:
+    """Run the experiment at quick or full budgets; see the module docstring."""
+    from ._result import ExperimentResult
+
+    simulator = SIR(n_days=N_DAYS)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    sgnn = simulation_trained(simulator, quick=quick, seed=seed)
+    timings["SGNN"] = time.perf_counter() - start
+    start = time.perf_counter()
+    # ABC's fit simulates its reference table; the X it gets only fixes the shape.
+    abc = RejectionABCRegressor(
+        simulator,
+        n_simulations=N_ABC[quick],
+        preprocessor=log_counts(),
+        random_state=seed,
+    ).fit(simulator.simulate(2, random_state=seed).X)
+    timings["ABC"] = time.perf_counter() - start
+    n_init, n_starts = MLE_STARTS[quick]
+    mle = MaximumLikelihoodRegressor(
+        simulator, n_init=n_init, n_starts=n_starts, random_state=seed
+    )
+    # The analyst's recovery rate: the prior's mean, 1 / 6.2 days.
+    gamma = float(np.mean(simulator.gamma))
+
+    columns = [
+        "test data",
+        "gap score",
+        "outside support",
+        "SGNN RMSE",
+        "ML RMSE",
+        "ABC RMSE",
+        "growth-rate RMSE",
+    ]
+    rows: list[list[Any]] = []
+    n_failed = 0
+    for i, (name, reality) in enumerate(scenarios(simulator).items()):
+        test = reality.simulate(N_TEST[quick], random_state=seed + 1 + i)
+        gap = simulation_gap(sgnn, test.X)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LikelihoodFitWarning)
+            ml = mle.fit(test.X).predict(test.X)
+        timings["ML"] = timings.get("ML", 0.0) + time.perf_counter() - start
+        n_failed += int(np.sum(~np.isfinite(ml)))
+        rows.append(
+            [
+                name,
+                gap.score,
+                gap.outside_fraction,
+                rmse(sgnn.predict(test.X), test.y),
+                rmse(ml, test.y),
+                rmse(abc.predict(test.X), test.y),
+                rmse(growth_rate_R0(test.X, gamma), test.y),
+            ]
+        )
+
+    gaps = np.array([row[1] for row in rows])
+    errors = np.array([row[3] for row in rows])
+    rank = float(spearmanr(gaps, errors).statistic)
+    reference = rows[0]
+    worst = max(rows[1:], key=lambda row: row[3])
+    notes = [
+        f"Well-specified reference: SGNN RMSE {reference[3]:.3f} vs maximum "
+        f"likelihood {reference[4]:.3f}, ABC {reference[5]:.3f}, growth rate "
+        f"{reference[6]:.3f}; gap score {reference[1]:.2f} (about 1 by "
+        "construction).",
+        f"Across the {len(rows)} test generators, the Spearman rank correlation "
+        f"between the gap score and the SGNN's RMSE is {rank:.2f}: "
+        + (
+            "the gap ranks the generators by how much they hurt the SGNN."
+            if rank >= 0.7
+            else "the gap does not reliably rank the generators by the SGNN's error."
+        ),
+        f"The SGNN's worst case is '{worst[0]}' (RMSE {worst[3]:.3f}, "
+        f"{worst[3] / reference[3]:.1f}x the well-specified error).",
+    ]
+    mildest = min(rows[1:], key=lambda row: row[1])
+    if mildest[3] > 1.1 * reference[3]:
+        notes.append(
+            f"The gap misses a cost: '{mildest[0]}' scores {mildest[1]:.2f} "
+            f"({100 * mildest[2]:.0f}% of series outside the simulated support), "
+            f"yet the SGNN's RMSE there is {mildest[3] / reference[3]:.2f}x the "
+            "well-specified one. A gap near 1 does not promise the "
+            "well-specified error."
+        )
+    losses = []
+    for row in rows:
+        beaten_by = [
+            f"{columns[j].replace(' RMSE', '')} {row[j]:.3f}"
+            for j in range(4, len(columns))
+            if row[j] < row[3]
+        ]
+        if beaten_by:
+            losses.append(f"'{row[0]}' (SGNN {row[3]:.3f}; {', '.join(beaten_by)})")
+    notes.append(
+        "The SGNN has the lowest RMSE on "
+        f"{sum(row[3] <= min(row[4:]) for row in rows)} of {len(rows)} generators"
+        + (f"; it loses on {'; '.join(losses)}." if losses else ".")
+    )
+    notes += [
+        "How the comparators differ: rejection ABC averages the nearest 1% of "
+        "its simulations, a wide neighbourhood that pulls its estimates towards "
+        "the prior mean: a cost on well-specified data, a cushion against noise "
+        "the simulator lacks. The growth-rate method reads only the rising "
+        "phase, which a late intervention may not reach, while the SGNN and "
+        "maximum likelihood read the whole series, post-intervention days "
+        "included, through the simulator's (wrong) dynamics.",
+        f"Maximum likelihood failed on {n_failed} series (left out of its RMSE).",
+        "Growth-rate method: R0 = 1 + r/gamma, r from a log-linear fit of the "
+        f"rising phase (days 0 to the 7-day-mean peak, {GROWTH_MIN_DAYS} to "
+        f"{GROWTH_MAX_DAY + 1} days), gamma fixed at the prior mean {gamma:.3f} "
+        "(the true gamma varies 3.5-fold over the prior).",
+    ]
+    settings = {
+        "seed": seed,
+        "mode": "quick" if quick else "full",
+        "n_days": N_DAYS,
+        "n_simulations": N_SIMULATIONS[quick],
+        "max_epochs": MAX_EPOCHS[quick],
+        "sgnn_epochs": sgnn.n_epochs_,
+        "n_test_per_generator": N_TEST[quick],
+        "abc_simulations": N_ABC[quick],
+        "mle_n_init_n_starts": MLE_STARTS[quick],
+        "seconds_by_method": {k: round(v, 1) for k, v in timings.items()},
+    }
+    return ExperimentResult(
+        name="misspecification",
+        columns=columns,
+        rows=rows,
+        settings=settings,
+        notes=notes,
+        figure=_figure(rows, columns),
+    )
+
+
+def _figure(rows: list[list[Any]], columns: list[str]) -> Any:
+    """Each method's RMSE against the SGNN's gap score, one point per generator."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4.5))
+    ax = figure.subplots()
+    gaps = [row[1] for row in rows]
+    for j, marker in zip(range(3, len(columns)), "osD^", strict=False):
+        ax.plot(
+            gaps,
+            [row[j] for row in rows],
+            marker=marker,
+            linestyle="none",
+            label=columns[j].replace(" RMSE", ""),
+        )
+    for row in rows:
+        ax.annotate(row[0], (row[1], row[3]), fontsize=7, alpha=0.8)
+    ax.set_xlabel("simulation gap score of the SGNN (1 = like the simulations)")
+    ax.set_ylabel("RMSE of R0")
+    ax.set_title("Misspecified test data: error vs simulation gap")
+    ax.legend()
+    return figure
