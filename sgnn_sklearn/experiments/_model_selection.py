@@ -641,9 +641,10 @@ def _method_notes(budget: dict[str, Any]) -> list[str]:
         "optimiser settings.",
         f"Bayes: argmax of the posterior from marginal likelihoods integrated "
         f"over each prior by defensive importance sampling ({budget['n_draws']} "
-        "draws per series and mechanism; Laplace-t proposal at the maximum "
-        "likelihood, 20% prior draws). The last column repeats it with a quarter "
-        "of the draws, from independent draws: agreement shows convergence.",
+        "draws per series and mechanism; t proposals at the posterior mode "
+        "(Laplace) and refitted to the weighted draws, 20% prior draws). The last "
+        "column repeats it with a quarter of the draws, independently drawn: "
+        "agreement shows convergence.",
     ]
 
 
