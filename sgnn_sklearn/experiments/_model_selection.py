@@ -632,8 +632,9 @@ def _verdict(outcome: dict[str, Any], n_test: int) -> str:
     )
     if bayes["flips"] > MAX_BAYES_FLIPS:
         convergence += (
-            ": the integral has not converged, so the Bayes error is only an "
-            "upper bound of the limit and the comparison with it is uncertain"
+            ": the integral may not have converged (a flip of a series whose "
+            "posterior is near 1/2 costs little error), so the comparison with "
+            "the Bayes error is uncertain"
         )
     return (
         f"{outcome['task']}, {outcome['noise']}, length {outcome['length']}: "
