@@ -38,8 +38,9 @@ from ..simulators import (
 from ..simulators._prior import as_generator
 from ._result import ExperimentResult
 
-# Budgets. Quick: one setting per task, about 30 s on 2 idle cores. Full: two
-# noise levels by two series lengths per task, about 10 minutes.
+# Budgets. Quick: one setting per task, 17 s on 2 idle cores. Full: two noise
+# levels by two series lengths per task, 48 minutes at nice 15 under a load
+# of 5 to 16 on 2 cores (far less idle; not measured).
 QUICK: dict[str, Any] = {
     "noises": ("negbin k=10",),
     "growth_lengths": (30,),

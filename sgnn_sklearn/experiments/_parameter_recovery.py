@@ -30,8 +30,9 @@ from ..estimators import SimulationGroundedRegressor
 from ..simulators import SEIR, SIR, LinearGaussian
 from ._result import ExperimentResult
 
-# Budgets. Quick: known rates only and two small training sizes, about 30 s
-# on 2 idle cores. Full: about 10 minutes.
+# Budgets. Quick: known rates only and two small training sizes, 3 s on 2
+# idle cores (20 s loaded). Full: 45 minutes at nice 15 under a load of 5 to
+# 16 on 2 cores (far less idle; not measured).
 QUICK: dict[str, Any] = {
     "rates": ("known",),
     "n_days": 30,
