@@ -140,6 +140,17 @@ def test_growth_rate_r0_recovers_r0_from_early_mean_incidence(model):
     assert r0[0] == pytest.approx(2.0, rel=0.05)
 
 
+def test_growth_rate_r0_fits_at_most_max_days():
+    # Growth at r = 0.2 for 10 days, then at r = 0.05: only a window that
+    # stops before day 10 sees the early rate alone.
+    days = np.arange(30)
+    X = 1e3 * np.exp(np.where(days < 10, 0.2 * days, 2.0 + 0.05 * (days - 10)))[None]
+    early = pr.growth_rate_r0(X, gamma=0.2, max_days=10)
+    whole = pr.growth_rate_r0(X, gamma=0.2)
+    assert early[0] == pytest.approx(2.0, rel=0.01)
+    assert whole[0] < 1.8
+
+
 def test_growth_rate_r0_rejects_bad_input():
     with pytest.raises(ValueError, match="at least 5 days; got shape \\(3,\\)"):
         pr.growth_rate_r0(np.ones(3), gamma=0.2)

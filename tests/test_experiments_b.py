@@ -14,7 +14,6 @@ from sgnn_sklearn.experiments._few_labels import N_LABELS, FineTunedCopy
 from sgnn_sklearn.experiments._misspecification import (
     PerturbedSIR,
     _delay,
-    growth_rate_R0,
     scenarios,
 )
 from sgnn_sklearn.experiments._unobservable import has_peaked
@@ -152,19 +151,6 @@ def test_perturbed_sir_needs_an_R0_sir():
 
 
 # -- classical estimator and other helpers ---------------------------------------
-
-
-def test_growth_rate_R0_recovers_an_exact_exponential():
-    days = np.arange(40)
-    X = np.vstack([np.exp(0.1 * days) - 1, np.exp(0.3 * days) - 1])
-    np.testing.assert_allclose(growth_rate_R0(X, gamma=0.2), [1.5, 2.5], rtol=1e-6)
-
-
-def test_growth_rate_R0_bad_input():
-    with pytest.raises(ValueError, match="shape"):
-        growth_rate_R0(np.ones((2, 3)), gamma=0.2)
-    with pytest.raises(ValueError, match="gamma must be positive"):
-        growth_rate_R0(np.ones((2, 30)), gamma=0.0)
 
 
 def test_has_peaked_separates_fast_and_slow_epidemics():

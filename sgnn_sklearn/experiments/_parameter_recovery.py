@@ -70,14 +70,15 @@ def growth_rate_r0(
     gamma: float,
     sigma: float | None = None,
     min_days: int = 5,
+    max_days: int | None = None,
     smoothing: int = 5,
 ) -> np.ndarray:
     """R0 from the exponential growth rate of early incidence.
 
     The classical method: for each series, ``log(count + 0.5)`` is regressed
     on the day by least squares over the growth phase (from day 0 to the peak
-    of the ``smoothing``-day moving average, at least ``min_days`` days), and
-    the slope ``r`` is converted with the known rates:
+    of the ``smoothing``-day moving average, at least ``min_days`` and at most
+    ``max_days`` days), and the slope ``r`` is converted with the known rates:
 
     - SIR (``sigma=None``): ``R0 = 1 + r / gamma``;
     - SEIR: ``R0 = (1 + r / sigma) * (1 + r / gamma)``.
@@ -92,6 +93,9 @@ def growth_rate_r0(
         Rate per day of leaving the latent stage (SEIR); None for SIR.
     min_days : int, default=5
         Fewest days in the fit.
+    max_days : int, default=None
+        Most days in the fit (None: up to the peak, however late), for an
+        analyst who trusts only the first weeks.
     smoothing : int, default=5
         Window of the moving average that locates the peak.
 
@@ -124,6 +128,8 @@ def growth_rate_r0(
     for i, counts in enumerate(X):
         smooth = np.convolve(counts, kernel, mode="same")
         end = max(int(np.argmax(smooth)) + 1, min_days)
+        if max_days is not None:
+            end = min(end, max_days)
         days = np.arange(end)
         rates[i] = np.polyfit(days, np.log(counts[:end] + 0.5), 1)[0]
     r0 = 1.0 + rates / gamma
