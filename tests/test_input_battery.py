@@ -105,6 +105,11 @@ BAD_X = {
         "Sparse data was passed for X",
     ),
     "3-D": (X_GOOD[:, :, None], ValueError, "Found array with dim 3, while dim <= 2"),
+    "masked array with masked entries": (
+        np.ma.masked_array(X_GOOD, mask=CORNER),
+        ValueError,
+        "X is a masked array with 3 masked entries of 18",
+    ),
     "1-D": (X_GOOD[0], ValueError, "Expected 2D array, got 1D array instead"),
     "scalar": (1.0, ValueError, "Expected 2D array, got scalar array instead"),
     "None": (None, ValueError, "Expected 2D array, got scalar array instead"),
@@ -128,6 +133,7 @@ def test_bad_X_gives_a_clear_error_in_every_predicting_method(fitted, case):
 # Inputs that must give exactly the result of the float64 array X_GOOD.
 SAME_AS_ARRAY = {
     "plain list": X_GOOD.tolist(),
+    "masked array with nothing masked": np.ma.masked_array(X_GOOD),
     "object array": X_GOOD.astype(object),
     "float32": X_GOOD.astype(np.float32).astype(np.float64),
     "Fortran order": np.asfortranarray(X_GOOD),
@@ -293,6 +299,12 @@ BAD_FIT = {
         ValueError,
         "X has values too large for the network",
     ),
+    "masked X": (
+        np.ma.masked_array(X_FIT, mask=ROW3[:, None] & np.ones(N_FEATURES, bool)),
+        Y_FIT,
+        ValueError,
+        "X is a masked array with 3 masked entries of 90",
+    ),
     "a string as X": (
         "data.csv",
         Y_FIT,
@@ -312,6 +324,16 @@ def test_bad_fit_input_gives_a_clear_error(cls, case):
         y = np.where(np.isfinite(y), y > 0, y)  # two classes, same NaN/inf
     with pytest.raises(error, match=message):
         cls(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("with_simulator", [False, True])
+def test_masked_targets_are_refused_not_read_under_the_mask(with_simulator):
+    y = np.ma.masked_array(Y_FIT, mask=ROW3)
+    est = SimulationGroundedRegressor(
+        SIMULATOR if with_simulator else None, n_simulations=100, **FAST
+    )
+    with pytest.raises(ValueError, match="y is a masked array with 1 masked entry"):
+        est.fit(X_FIT, y)
 
 
 def test_regressor_refuses_labels_as_targets():

@@ -24,7 +24,11 @@ from .._progress import progress
 from ..simulators import Simulation, check_simulation
 from ._batches import PREDICT_BATCH_SIZE, iterate_batches
 from ._faults import drop_invalid, warn_dropped_online
-from ._inputs import as_network_inputs, match_simulated_feature_names
+from ._inputs import (
+    as_network_inputs,
+    match_simulated_feature_names,
+    refuse_masked_values,
+)
 from ._interrupts import InterruptGuard, warn_if_interrupted
 from ._memory import embed_inputs, keep_simulations, warn_if_outside_support
 from ._networks import ARCHITECTURES
@@ -227,6 +231,7 @@ class BaseSimulationGrounded(BaseEstimator):
         3
         """
         simulator = self.simulator
+        X, y = refuse_masked_values(X, "X"), refuse_masked_values(y, "y")
         if X is not None and is_simulator(X):
             if y is not None:
                 raise ValueError(
@@ -569,7 +574,8 @@ class BaseSimulationGrounded(BaseEstimator):
 
     def _network_inputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, match_simulated_feature_names(self, X), reset=False)
+        X = match_simulated_feature_names(self, refuse_masked_values(X, "X"))
+        X = validate_data(self, X, reset=False)
         return self._transform_inputs(X)
 
     # -- pickling -----------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Checks on real inputs beyond scikit-learn's ``validate_data``.
 
-Two things ``validate_data`` cannot know: the names of the features a
-simulator produces, and whether standardised inputs still fit in the
+Three things ``validate_data`` does not check: masked entries of a numpy
+masked array (it reads the values under the mask), the names of the features
+a simulator produces, and whether standardised inputs still fit in the
 network's float32.
 """
 
@@ -11,6 +12,50 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import _get_feature_names, check_array
+
+
+def refuse_masked_values(data: Any, name: str) -> Any:
+    """Refuse a masked array with masked entries; unmask one without.
+
+    scikit-learn's validation reads the values under a mask as if they were
+    data, so masked (missing) entries would be used silently. The estimators
+    do not impute, so they are refused, counted.
+
+    Parameters
+    ----------
+    data : object
+        ``X`` or ``y`` as passed; anything but a masked array is returned as is.
+    name : str
+        ``"X"`` or ``"y"``, for the message.
+
+    Returns
+    -------
+    object
+        ``data``, as a plain ndarray when it was a masked array with nothing
+        masked.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> refuse_masked_values(np.ma.masked_array([[1.0, 2.0]]), "X")
+    array([[1., 2.]])
+    >>> refuse_masked_values(np.ma.masked_array([[1.0, 2.0]], mask=[[0, 1]]), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X is a masked array with 1 masked entry of 2; masked values ...
+    """
+    if not np.ma.isMaskedArray(data):
+        return data
+    n_masked = int(np.ma.count_masked(data))
+    if n_masked:
+        entries = "entry" if n_masked == 1 else "entries"
+        raise ValueError(
+            f"{name} is a masked array with {n_masked} masked {entries} of "
+            f"{data.size}; masked values are missing data, which this estimator "
+            f"does not impute. Fill them ({name}.filled(value)) or drop their rows "
+            "first."
+        )
+    return np.ma.getdata(data)
 
 
 def match_simulated_feature_names(estimator: Any, X: Any) -> Any:
