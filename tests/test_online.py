@@ -104,10 +104,13 @@ def test_online_classifier_on_a_mixture():
     assert clf.score(test.X, test.mechanism) > 0.8
 
 
-def test_online_with_too_few_simulations_for_validation_trains_without():
+def test_online_with_too_few_simulations_for_validation_trains_without_it():
     est = SimulationGroundedRegressor(
         LinearGaussian(), 10, max_epochs=2, simulation="online", **SMALL
-    ).fit()
+    )
+    with pytest.raises(ValueError, match="too few for early stopping"):
+        est.fit()
+    est.set_params(early_stopping=False).fit()
     assert "valid_loss" not in est.net_.history[-1]
     assert est.n_simulations_ == 10 + 2 * 10
 
@@ -140,6 +143,7 @@ def test_online_applies_the_fault_policy_to_the_stream():
             dict(n_simulations=20, validation_fraction=0.99),
             "leaves none to train on",
         ),
+        (dict(n_simulations=19), "n_simulations=19 is too few for early stopping"),
     ],
 )
 def test_bad_budgets_raise_a_clear_value_error(simulation, kwargs, match):
@@ -148,6 +152,13 @@ def test_bad_budgets_raise_a_clear_value_error(simulation, kwargs, match):
     )
     with pytest.raises(ValueError, match=match):
         est.fit()
+
+
+def test_few_simulations_train_without_early_stopping():
+    est = SimulationGroundedRegressor(
+        LinearGaussian(), 5, max_epochs=1, early_stopping=False, random_state=0
+    )
+    assert est.fit().n_simulations_ == 5
 
 
 def test_unknown_simulation_mode_is_rejected():

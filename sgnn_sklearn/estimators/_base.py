@@ -277,6 +277,14 @@ class BaseSimulationGrounded(BaseEstimator):
             return self
 
         warn_if_uncacheable(self.memory, self.random_state)
+        if self.early_stopping and self.n_simulations < MIN_SAMPLES_FOR_VALIDATION:
+            raise ValueError(
+                f"n_simulations={self.n_simulations} is too few for early "
+                "stopping, which holds out validation_fraction="
+                f"{self.validation_fraction} of the simulations and needs at least "
+                f"{MIN_SAMPLES_FOR_VALIDATION}: simulate more, or set "
+                "early_stopping=False."
+            )
         if hasattr(self, "feature_names_in_"):  # left by an earlier fit(X, y)
             del self.feature_names_in_
         interrupt_note = (

@@ -35,7 +35,8 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         when it has them (a mixture), else its ``y``. ``None`` turns the
         estimator into an ordinary supervised network trained by ``fit(X, y)``.
     n_simulations : int, default=10_000
-        Number of simulations drawn for training.
+        Number of simulations drawn for training; at least 20 with
+        ``early_stopping``. See :class:`SimulationGroundedRegressor`.
     architecture : {"mlp", "cnn"} or torch.nn.Module class, default="mlp"
         See :class:`SimulationGroundedRegressor`.
     hidden_layer_sizes : tuple of int, default=(128, 128)

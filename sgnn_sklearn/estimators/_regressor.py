@@ -40,7 +40,7 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         Number of simulations drawn for training (a share of them is held out
         for early stopping); per epoch when ``simulation="online"``. More
         simulations bring the fit closer to the posterior mean; more epochs
-        over the same simulations do not.
+        over the same simulations do not. At least 20 with ``early_stopping``.
     architecture : {"mlp", "cnn"} or torch.nn.Module class, default="mlp"
         ``"mlp"``: fully connected network. ``"cnn"``: 1-D convolutions over
         the features read as one time series. A module class is called with
