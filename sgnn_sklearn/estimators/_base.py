@@ -37,6 +37,8 @@ from ._online import ForgetBatches, SimulationStream, online_sizes
 # Below this many samples no validation share is held out for early stopping;
 # training then stops when the training loss stops improving.
 MIN_SAMPLES_FOR_VALIDATION = 20
+# Rows standardised at a time (a float64 block of 65,536 x 60 is 31 MB).
+TRANSFORM_BLOCK_ROWS = 65_536
 
 
 def is_simulator(obj: Any) -> bool:
@@ -456,8 +458,13 @@ class BaseSimulationGrounded(BaseEstimator):
     def _transform_inputs(self, X: np.ndarray) -> np.ndarray:
         if self.preprocessor_ is not None:
             X = self.preprocessor_.transform(X)
+        # Standardised in blocks straight into float32: a float64 copy of a
+        # large simulated set would double the peak memory of an offline fit.
+        scaled = np.empty(np.shape(X), dtype=np.float32)
         with np.errstate(over="ignore", invalid="ignore"):
-            scaled = self.input_scaler_.transform(X)
+            for start in range(0, len(X), TRANSFORM_BLOCK_ROWS):
+                block = slice(start, start + TRANSFORM_BLOCK_ROWS)
+                scaled[block] = self.input_scaler_.transform(X[block])
         return as_network_inputs(scaled, X)
 
     def _split(

@@ -146,7 +146,7 @@ def as_network_inputs(scaled: np.ndarray, X: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     scaled : ndarray
-        The standardised inputs.
+        The standardised inputs (not copied when already float32).
     X : ndarray
         The inputs before standardisation, for the message.
 
@@ -165,7 +165,7 @@ def as_network_inputs(scaled: np.ndarray, X: np.ndarray) -> np.ndarray:
     ValueError: X has values too large for the network: 1 values are not ...
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        inputs = scaled.astype(np.float32)
+        inputs = scaled.astype(np.float32, copy=False)
     finite = np.isfinite(inputs)
     if not finite.all():
         raise ValueError(
