@@ -31,7 +31,7 @@ from ..estimators import SimulationGroundedRegressor
 from ..simulators import SIR, Simulation
 from ..simulators._epidemic import _integrate_daily
 from ..simulators._observation import sample_counts
-from ._parameter_recovery import growth_rate_r0
+from ._parameter_recovery import growth_rate_r0, rmse
 
 N_DAYS = 60
 # Budgets: (quick, full).
@@ -261,13 +261,6 @@ def scenarios(simulator: SIR) -> dict[str, PerturbedSIR]:
             intervention_effect=0.5,
         ),
     }
-
-
-def rmse(pred: Any, truth: Any) -> float:
-    """Root mean squared error over the finite predictions (failed fits are NaN)."""
-    pred, truth = np.asarray(pred, dtype=float), np.asarray(truth, dtype=float)
-    ok = np.isfinite(pred)
-    return float(np.sqrt(np.mean((pred[ok] - truth[ok]) ** 2)))
 
 
 def simulation_trained(

@@ -148,11 +148,16 @@ def _epidemic(model: str, rates: str, n_days: int) -> Any:
     return simulator(n_days, **(rates_kwargs if rates == "known" else {}))
 
 
+def rmse(pred: Any, truth: Any) -> float:
+    """Root mean squared error over the finite predictions (failed fits are NaN)."""
+    pred, truth = np.asarray(pred, dtype=float), np.asarray(truth, dtype=float)
+    ok = np.isfinite(pred)
+    return float(np.sqrt(np.mean((pred[ok] - truth[ok]) ** 2)))
+
+
 def _rmse(estimate: np.ndarray, truth: np.ndarray) -> tuple[float, int]:
     """RMSE over the finite estimates, and how many were not finite."""
-    finite = np.isfinite(estimate)
-    error = float(np.sqrt(np.mean((estimate[finite] - truth[finite]) ** 2)))
-    return error, int((~finite).sum())
+    return rmse(estimate, truth), int((~np.isfinite(estimate)).sum())
 
 
 def _timed(function: Any) -> tuple[Any, float]:
