@@ -79,6 +79,24 @@ def test_finetune_adapts_to_shifted_real_data(linear):
     assert err_tuned < 0.5 * err_zero
 
 
+def test_finetune_lr_sets_the_fine_tuning_rate_only(linear):
+    real = linear.simulate(200, random_state=3)
+    y_real = real.y + 2.0
+    test = linear.simulate(100, random_state=4).X
+
+    def fit(**params):
+        return SimulationGroundedRegressor(linear, **FAST, **params).fit(real.X, y_real)
+
+    default, same = fit(), fit(finetune_lr=FAST.get("lr", 1e-3))
+    np.testing.assert_array_equal(default.predict(test), same.predict(test))
+    slow = fit(finetune_lr=1e-6)
+    assert slow.net_.optimizer_.param_groups[0]["lr"] == 1e-6
+    # At a negligible rate fine-tuning leaves the zero-shot network in place.
+    zero_shot = SimulationGroundedRegressor(linear, **FAST).fit()
+    np.testing.assert_allclose(slow.predict(test), zero_shot.predict(test), atol=1e-2)
+    assert not np.allclose(default.predict(test), zero_shot.predict(test), atol=0.1)
+
+
 def test_multi_target_regression():
     sim = LinearGaussian(n_features=6, n_params=2)
     est = SimulationGroundedRegressor(sim, **FAST).fit()

@@ -105,6 +105,7 @@ class BaseSimulationGrounded(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "preprocessor": [HasMethods(["fit", "transform"]), None],
         "real_data": [StrOptions({"finetune", "ignore"})],
+        "finetune_lr": [Interval(Real, 0, None, closed="neither"), None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -132,6 +133,7 @@ class BaseSimulationGrounded(BaseEstimator):
         n_iter_no_change: int = 10,
         preprocessor: Any = None,
         real_data: str = "finetune",
+        finetune_lr: float | None = None,
         device: str = "cpu",
         n_jobs: int | None = None,
         random_state: Any = None,
@@ -155,6 +157,7 @@ class BaseSimulationGrounded(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.preprocessor = preprocessor
         self.real_data = real_data
+        self.finetune_lr = finetune_lr
         self.device = device
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -539,6 +542,8 @@ class BaseSimulationGrounded(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seeds["torch"] + int(finetune))
             if finetune:
+                if self.finetune_lr is not None:
+                    self.net_.set_params(lr=self.finetune_lr)
                 self.net_.train_split = train_split
                 self.net_.callbacks = callbacks
                 self.net_.initialize_callbacks()

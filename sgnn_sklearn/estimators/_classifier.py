@@ -63,6 +63,9 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
     real_data : {"finetune", "ignore"}, default="finetune"
         What ``fit(X, y)`` does with real data when there is a simulator.
         Real labels must be among the simulated classes.
+    finetune_lr : float, default=None
+        Learning rate of the fine-tuning on real data; None keeps ``lr``.
+        See :class:`SimulationGroundedRegressor`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Torch device.
     n_jobs : int, default=None

@@ -126,9 +126,7 @@ class FineTunedCopy(RegressorMixin, BaseEstimator):
             raise ValueError(f"lr_scale must be positive; got {self.lr_scale!r}.")
         model = copy.deepcopy(self.zero_shot)
         if self.lr_scale != 1.0:
-            lr = model.lr * self.lr_scale
-            model.set_params(lr=lr)
-            model.net_.set_params(lr=lr)
+            model.set_params(finetune_lr=model.lr * self.lr_scale)
         # The second phase of fit(X, y), as SimulationGroundedRegressor runs it.
         model._use_real_data(X, y, model.n_features_in_)
         self.model_ = model
