@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 
+from sgnn_sklearn.attribution import MechanismExplanation
 from sgnn_sklearn.diagnostics import (
     CoverageCurve,
     ReliabilityCurve,
@@ -13,6 +14,7 @@ from sgnn_sklearn.diagnostics import (
 )
 from sgnn_sklearn.plotting import (
     plot_coverage_curve,
+    plot_mechanism_explanation,
     plot_reliability_curve,
     plot_sbc_ranks,
     plot_simulation_gap,
@@ -62,6 +64,21 @@ def test_plot_functions_make_their_own_axes(pyplot):
         "outside"
         in plot_simulation_gap(RESULTS["gap"]).get_legend_handles_labels()[1][-1]
     )
+
+
+def test_explanation_plot_names_constant_parameters_instead_of_drawing_them(pyplot):
+    # Two neighbours; "r" varies, "k" is fixed at 10, "s" is absent (NaN).
+    params = np.array([[[0.2, 10.0, np.nan], [0.4, 10.0, np.nan]]])
+    explanation = MechanismExplanation(
+        ("a", "b"), np.array([[0.5, 0.5]]), ("r", "k", "s"),
+        np.array([[0.3, 10.0, np.nan]]), np.array([[0.2, 10.0, np.nan]]),
+        np.array([[0.4, 10.0, np.nan]]), 0.9, np.array([[3, 4]]),
+        np.array([[0.1, 0.2]]), np.array([[0.5, 0.5]]), params,
+        np.array([["a", "b"]]),
+    )  # fmt: skip
+    fig = plot_mechanism_explanation(explanation, 0)
+    assert [ax.get_title() for ax in fig.axes] == ["mechanism", "r"]
+    assert fig._suptitle.get_text().endswith("the same in all: k=10, s: none")
 
 
 @pytest.mark.parametrize("name", list(RESULTS))

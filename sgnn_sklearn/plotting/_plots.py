@@ -205,7 +205,8 @@ def plot_mechanism_explanation(explanation: Any, i: int = 0, *, fig: Any = None)
 
     A bar chart of the mechanism posterior (for a mixture), then one
     histogram per parameter of the neighbours' values, weighted, with their
-    mean and central interval.
+    mean and central interval. Parameters with one value among all the
+    neighbours (fixed by the simulator) are named in the title instead.
 
     Parameters
     ----------
@@ -240,7 +241,19 @@ def plot_mechanism_explanation(explanation: Any, i: int = 0, *, fig: Any = None)
         raise IndexError(
             f"row {i} is out of range: the explanation has {len(explanation)} rows."
         )
-    n_panels = len(explanation.param_names) + (explanation.mechanism_proba is not None)
+    # A parameter that does not vary among the neighbours (fixed by the
+    # simulator, or absent from their mechanisms) gets no panel, only a mention.
+    shown, constant = [], []
+    for j, name in enumerate(explanation.param_names):
+        values = explanation.neighbor_params[i, :, j]
+        values = values[np.isfinite(values)]
+        if values.size and np.ptp(values) > 0:
+            shown.append(j)
+        else:
+            constant.append(
+                f"{name}={values[0]:.3g}" if values.size else f"{name}: none"
+            )
+    n_panels = len(shown) + (explanation.mechanism_proba is not None)
     if fig is None:
         fig = plt.figure(figsize=(3.2 * max(n_panels, 1), 3))
     axes = fig.subplots(1, max(n_panels, 1), squeeze=False)[0]
@@ -252,7 +265,8 @@ def plot_mechanism_explanation(explanation: Any, i: int = 0, *, fig: Any = None)
         ax.set_ylabel("share of neighbours")
         ax.set_title("mechanism")
     weights = explanation.neighbor_weight[i]
-    for j, name in enumerate(explanation.param_names):
+    for j in shown:
+        name = explanation.param_names[j]
         ax = next(panels)
         values = explanation.neighbor_params[i, :, j]
         present = np.isfinite(values)
@@ -268,6 +282,9 @@ def plot_mechanism_explanation(explanation: Any, i: int = 0, *, fig: Any = None)
         )
         ax.set_title(name)
         ax.legend(fontsize="small")
-    fig.suptitle(f"row {i}: {explanation.neighbor_index.shape[1]} nearest simulations")
+    title = f"row {i}: {explanation.neighbor_index.shape[1]} nearest simulations"
+    if constant:
+        title += "; the same in all: " + ", ".join(constant)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
