@@ -136,6 +136,8 @@ EXPECTED_FAILED_CHECKS = {
 
 
 def _expected_failed_checks(estimator):
+    if isinstance(estimator, RejectionABCRegressor) and estimator.simulator is None:
+        return {}  # learns from (X, y): every check applies
     return EXPECTED_FAILED_CHECKS[type(estimator).__name__]
 
 
@@ -146,6 +148,7 @@ def _expected_failed_checks(estimator):
             GaussianTrend(), n_init=5, n_starts=1, random_state=0
         ),
         RejectionABCRegressor(LinearGaussian(n_features=2), 200, random_state=0),
+        RejectionABCRegressor(n_accept=3),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
@@ -318,6 +321,23 @@ def test_abc_approaches_the_exact_posterior_mean():
         abc = RejectionABCRegressor(sim, n, n_accept=50, random_state=0).fit(test.X)
         errors[n] = np.mean((abc.predict(test.X) - exact) ** 2)
     assert errors[20_000] < errors[500] / 2
+
+
+def test_abc_without_simulator_uses_the_labelled_data_as_its_table():
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    table = LinearGaussian(n_features=3, n_params=2).simulate(500, random_state=0)
+    test = LinearGaussian(n_features=3, n_params=2).simulate(50, random_state=1)
+    abc = RejectionABCRegressor(quantile=0.02).fit(table.X, table.y)
+    knn = make_pipeline(StandardScaler(), KNeighborsRegressor(n_neighbors=10))
+    np.testing.assert_allclose(
+        abc.predict(test.X), knn.fit(table.X, table.y).predict(test.X)
+    )
+    assert abc.n_accept_ == 10 and abc.target_names_ == ("y0", "y1")
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        RejectionABCRegressor().fit(table.X)
 
 
 def test_abc_quantile_n_accept_and_preprocessor():

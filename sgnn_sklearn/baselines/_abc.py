@@ -33,10 +33,14 @@ class RejectionABCRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    simulator : object with ``simulate(n_samples, random_state)``
-        The simulator; its ``y`` are the targets.
+    simulator : object with ``simulate(n_samples, random_state)`` or None, \
+            default=None
+        The simulator; its ``y`` are the targets. None: ``fit(X, y)`` takes
+        the labelled ``(X, y)`` as the reference table (simulations made
+        elsewhere, or any labelled data), which makes the estimator a
+        nearest-neighbour regressor on standardised features.
     n_simulations : int, default=10_000
-        Size of the reference table.
+        Size of the reference table (unused without a simulator).
     quantile : float, default=0.01
         Share of the reference table accepted for each series (the
         tolerance, as a quantile of the distances). Ignored when ``n_accept``
@@ -101,7 +105,7 @@ class RejectionABCRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "simulator": [HasMethods(["simulate"])],
+        "simulator": [HasMethods(["simulate"]), None],
         "n_simulations": [Interval(Integral, 1, None, closed="left")],
         "quantile": [Interval(Real, 0, 1, closed="right")],
         "n_accept": [Interval(Integral, 1, None, closed="left"), None],
@@ -112,7 +116,7 @@ class RejectionABCRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        simulator: Any,
+        simulator: Any = None,
         n_simulations: int = 10_000,
         *,
         quantile: float = 0.01,
@@ -132,7 +136,10 @@ class RejectionABCRegressor(RegressorMixin, BaseEstimator):
     @substitute_doc(fit_xy=_docs.FIT_XY)
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> RejectionABCRegressor:
-        """Simulate the reference table; ``X`` is only checked, ``y`` ignored.
+        """Build the reference table: simulated, or the labelled ``(X, y)``.
+
+        With a simulator, ``X`` is only checked and ``y`` ignored; without
+        one, ``(X, y)`` is the table.
 
         Parameters
         ----------
@@ -152,28 +159,17 @@ class RejectionABCRegressor(RegressorMixin, BaseEstimator):
         >>> abc.fit(sim.simulate(2).X).n_accept_
         50
         """
-        X = validate_fit_data(self, X, y, {"the simulator": self.simulator})
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        table = simulate_chunked(
-            self.simulator, self.n_simulations, random_state=seed, n_jobs=self.n_jobs
-        )
-        if table.X.shape[1] != X.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but the simulator "
-                f"({type(self.simulator).__name__}) produces {table.X.shape[1]}."
-            )
-        if table.y is None:
-            raise ValueError(
-                f"{type(self).__name__}: the simulation has no targets y (a mixture "
-                "whose mechanisms have different target_names?)."
-            )
-        features = table.X
+        if self.simulator is None:
+            features, table_y, target_names = self._labelled_table(X, y)
+        else:
+            features, table_y, target_names = self._simulated_table(X, y)
+        n_table = len(features)
         if self.preprocessor is None:
             self.preprocessor_ = None
         else:
             self.preprocessor_ = clone(self.preprocessor).fit(features)
             features = self.preprocessor_.transform(features)
-        targets = np.asarray(table.y, dtype=float).reshape(len(features), -1)
+        targets = np.asarray(table_y, dtype=float).reshape(len(features), -1)
         finite = np.isfinite(features).all(axis=1) & np.isfinite(targets).all(axis=1)
         if not finite.all():
             warnings.warn(
@@ -191,18 +187,53 @@ class RejectionABCRegressor(RegressorMixin, BaseEstimator):
             )
         self.scaler_ = StandardScaler().fit(features)
         self.reference_y_ = targets
-        self._y_ndim = np.ndim(table.y)
-        self.target_names_ = tuple(table.target_names)
+        self._y_ndim = np.ndim(table_y)
+        self.target_names_ = target_names
         wanted = (
             self.n_accept
             if self.n_accept is not None
-            else int(round(self.quantile * self.n_simulations))
+            else int(round(self.quantile * n_table))
         )
         self.n_accept_ = int(min(max(wanted, 1), len(features)))
         self.neighbors_ = NearestNeighbors(n_neighbors=self.n_accept_).fit(
             self.scaler_.transform(features)
         )
         return self
+
+    def _simulated_table(
+        self, X: Any, y: Any
+    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """Simulate the reference table; check X against it."""
+        X = validate_fit_data(self, X, y, {"the simulator": self.simulator})
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        table = simulate_chunked(
+            self.simulator, self.n_simulations, random_state=seed, n_jobs=self.n_jobs
+        )
+        if table.X.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the simulator "
+                f"({type(self.simulator).__name__}) produces {table.X.shape[1]}."
+            )
+        if table.y is None:
+            raise ValueError(
+                f"{type(self).__name__}: the simulation has no targets y (a mixture "
+                "whose mechanisms have different target_names?)."
+            )
+        return table.X, table.y, tuple(table.target_names)
+
+    def _labelled_table(
+        self, X: Any, y: Any
+    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """The labelled data as the reference table."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None: with no simulator, fit(X, y) takes the labelled (X, y) "
+                "as its reference table. Or pass simulator=... to simulate it."
+            )
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
+        names = tuple(f"y{j}" for j in range(1 if y.ndim == 1 else y.shape[1]))
+        return X, y, names
 
     def predict(self, X: Any) -> np.ndarray:
         """Mean of the targets of the accepted simulations, per series.
@@ -242,6 +273,6 @@ class RejectionABCRegressor(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = False
+        tags.target_tags.required = self.simulator is None
         tags.target_tags.multi_output = True
         return tags
