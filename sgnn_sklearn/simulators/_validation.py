@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -75,11 +76,38 @@ def nonfinite_rows(simulation: Simulation) -> np.ndarray:
     [False, False, False, False]
     """
     bad = ~np.isfinite(simulation.X).all(axis=1)
-    y = simulation.y
-    if y is not None and np.issubdtype(np.asarray(y).dtype, np.number):
-        finite_y = np.isfinite(y)
+    if simulation.y is not None:
+        finite_y = _finite_values(np.asarray(simulation.y))
         bad |= ~(finite_y if finite_y.ndim == 1 else finite_y.all(axis=1))
     return bad
+
+
+def _finite_values(y: np.ndarray) -> np.ndarray:
+    """Elementwise: neither missing (None) nor a NaN or infinite number.
+
+    An object array may hold numbers (a simulator's ``.astype(object)``);
+    their NaN are as invalid as in a float array. Labels such as strings are
+    valid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _finite_values(np.array([1.0, np.nan, "a", None], dtype=object)).tolist()
+    [True, False, True, False]
+    """
+    if np.issubdtype(y.dtype, np.number):
+        return np.isfinite(y)
+    if y.dtype != object:
+        return np.ones(y.shape, dtype=bool)
+    try:
+        return np.isfinite(y.astype(float))
+    except (TypeError, ValueError):
+        values = y.ravel()
+        finite = [
+            v is not None and not (isinstance(v, numbers.Real) and not math.isfinite(v))
+            for v in values
+        ]
+        return np.array(finite, dtype=bool).reshape(y.shape)
 
 
 def failed_rows(simulation: Simulation) -> np.ndarray:
