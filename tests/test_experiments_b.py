@@ -11,13 +11,9 @@ from sklearn.model_selection import cross_val_score
 from sgnn_sklearn import SimulationGroundedRegressor
 from sgnn_sklearn.experiments import run_experiment
 from sgnn_sklearn.experiments._few_labels import N_LABELS, FineTunedCopy
-from sgnn_sklearn.experiments._misspecification import (
-    PerturbedSIR,
-    _delay,
-    scenarios,
-)
+from sgnn_sklearn.experiments._misspecification import scenarios
 from sgnn_sklearn.experiments._unobservable import has_peaked
-from sgnn_sklearn.simulators import SIR
+from sgnn_sklearn.simulators import SIR, LatentSimulator, Overdispersed
 
 pytest.importorskip("matplotlib")
 
@@ -84,70 +80,32 @@ def test_few_labels_quick():
     assert len(set(zero_shot)) == 1
 
 
-# -- perturbed generators -------------------------------------------------------
+# -- test generators ------------------------------------------------------------
 
 
-def test_perturbed_sir_without_perturbation_is_the_simulator():
-    sim = SIR(n_days=40)
-    params = sim.sample_params(20, random_state=0)
+def test_scenarios_are_the_simulator_with_public_wrappers():
+    sim = SIR(n_days=30)
+    generators = scenarios(sim)
+    assert generators["well-specified"] is sim
+    for name, reality in generators.items():
+        assert isinstance(reality, LatentSimulator), name
+        assert reality.target_names == ("R0",)
+        assert reality.feature_names == sim.feature_names
+    # The same parameters give the same epidemic up to the intervention day.
+    cut = generators["intervention (beta halved from day 25)"]
+    params = cut.sample_params(20, random_state=0)
+    before = cut.simulate_latent_from_params(params).X
     np.testing.assert_array_equal(
-        PerturbedSIR(sim).mean_incidence(params), sim.mean_trajectory(params)
-    )
-    # The intervention's own integration, with no effect, is the SIR's.
-    no_effect = PerturbedSIR(sim, intervention_day=15, intervention_effect=0.0)
-    np.testing.assert_allclose(
-        no_effect._intervention_mean(params), sim.mean_trajectory(params), rtol=1e-9
+        before[:, :25], sim.simulate_latent_from_params(params[:, :-2]).X[:, :25]
     )
 
 
-def test_intervention_lowers_incidence_only_after_its_day():
-    sim = SIR(n_days=40)
-    params = sim.sample_params(20, random_state=0)
-    mean = sim.mean_trajectory(params)
-    cut = PerturbedSIR(sim, intervention_day=15, intervention_effect=0.5)
-    perturbed = cut.mean_incidence(params)
-    np.testing.assert_allclose(perturbed[:, :15], mean[:, :15], rtol=1e-9)
-    assert (perturbed[:, 16:].sum(axis=1) < mean[:, 16:].sum(axis=1)).all()
-
-
-def test_delay_is_a_geometric_convolution():
-    mean = np.zeros((1, 50))
-    mean[0, 0] = 1.0
-    delayed = _delay(mean, 3.0)
-    # All mass stays (the window is long), with mean delay 3 days.
-    assert delayed.sum() == pytest.approx(1.0, abs=1e-5)
-    assert (delayed * np.arange(50)).sum() == pytest.approx(3.0, abs=1e-2)
-    np.testing.assert_array_equal(_delay(mean, 0.0), mean)
-
-
-def test_perturbed_sir_overdispersion_widens_the_noise():
+def test_overdispersed_scenario_widens_the_noise():
     sim = SIR(n_days=30, R0=3.0, gamma=0.2, rho=0.5, i0=1e-3)
-    calm = PerturbedSIR(sim).simulate(2000, random_state=0)
-    wild = PerturbedSIR(sim, dispersion=1.0).simulate(2000, random_state=0)
-    assert wild.X[:, 10].var() > 3 * calm.X[:, 10].var()
+    calm = scenarios(sim)["well-specified"].simulate(2000, random_state=0)
+    wild = scenarios(sim)["overdispersed reports (k=2)"].simulate(2000, random_state=0)
+    assert wild.X[:, 10].var() > 2 * calm.X[:, 10].var()
     np.testing.assert_array_equal(calm.y, wild.y)
-    assert calm.target_names == ("R0",)
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"dispersion": 0.0}, "dispersion must be positive"),
-        ({"delay_mean": -1.0}, "delay_mean must be >= 0"),
-        ({"intervention_effect": 1.0}, r"intervention_effect must be in \[0, 1\)"),
-        ({"intervention_day": 30}, r"intervention_day must be in \(0, 30\)"),
-    ],
-)
-def test_perturbed_sir_bad_settings(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        PerturbedSIR(SIR(n_days=30), **kwargs)
-
-
-def test_perturbed_sir_needs_an_R0_sir():
-    with pytest.raises(ValueError, match="targets=\\('R0',\\)"):
-        PerturbedSIR(SIR(targets=("R0", "gamma")))
-    with pytest.raises(ValueError, match="noise='negbin'"):
-        PerturbedSIR(SIR(noise="poisson"))
 
 
 # -- classical estimator and other helpers ---------------------------------------
@@ -166,7 +124,8 @@ def tiny_sgnn():
     est = SimulationGroundedRegressor(
         sim, n_simulations=300, max_epochs=3, random_state=0
     )
-    real = PerturbedSIR(sim, dispersion=3.0).simulate(30, random_state=1)
+    reality = Overdispersed(SIR(n_days=20, noise="poisson"), dispersion=3.0)
+    real = reality.simulate(30, random_state=1)
     return est, real
 
 

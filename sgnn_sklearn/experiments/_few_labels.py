@@ -28,11 +28,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..demo import log_counts
-from ..simulators import SIR
+from ..simulators import SIR, Overdispersed, ReportingDelay
 from ._misspecification import (
     MAX_EPOCHS,
     N_SIMULATIONS,
-    PerturbedSIR,
     rmse,
     simulation_trained,
 )
@@ -188,7 +187,10 @@ def run(*, quick: bool, seed: int) -> Any:
     from ._result import ExperimentResult
 
     simulator = SIR(n_days=N_DAYS)
-    reality = PerturbedSIR(simulator, dispersion=3.0, delay_mean=2.0)
+    reality = ReportingDelay(
+        Overdispersed(SIR(n_days=N_DAYS, noise="poisson"), dispersion=3.0),
+        delay_mean=2.0,
+    )
     held_out = reality.simulate(N_HELD_OUT[quick], random_state=seed + 1)
     start = time.perf_counter()
     zero_shot = simulation_trained(simulator, quick=quick, seed=seed)

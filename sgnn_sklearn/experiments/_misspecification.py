@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
+from sklearn.base import clone
 
 from ..baselines import (
     LikelihoodFitWarning,
@@ -28,9 +28,13 @@ from ..baselines import (
 from ..demo import log_counts
 from ..diagnostics import simulation_gap
 from ..estimators import SimulationGroundedRegressor
-from ..simulators import SIR, Simulation
-from ..simulators._epidemic import _integrate_daily
-from ..simulators._observation import sample_counts
+from ..simulators import (
+    SIR,
+    Intervention,
+    LatentSimulator,
+    Overdispersed,
+    ReportingDelay,
+)
 from ._parameter_recovery import growth_rate_r0, rmse
 
 N_DAYS = 60
@@ -46,219 +50,34 @@ GROWTH_MAX_DAY = 20
 GROWTH_MIN_DAYS = 7
 
 
-@dataclass(frozen=True)
-class PerturbedSIR:
-    """Reported SIR incidence from a generator the SIR simulator does not match.
+def scenarios(simulator: SIR) -> dict[str, LatentSimulator]:
+    """The test generators, the well-specified reference first.
 
-    Parameters are drawn from ``simulator``'s prior; the mean incidence is
-    then changed as the settings say and reported with negative-binomial
-    noise. The target is ``R0`` (before any intervention).
-
-    Parameters
-    ----------
-    simulator : SIR
-        The training simulator, with ``targets=("R0",)`` and
-        ``noise="negbin"``.
-    dispersion : float or None, default=None
-        Negative-binomial size ``k`` of the reports; smaller is more
-        overdispersed. None keeps the simulator's own draws.
-    delay_mean : float, default=0.0
-        Mean reporting delay in days (geometric); cases reported after the
-        last day are not seen. 0 means none.
-    intervention_day : int or None, default=None
-        Day from which transmission (``beta``) drops by
-        ``intervention_effect``. None means no intervention.
-    intervention_effect : float, default=0.0
-        Share by which transmission drops, in [0, 1).
+    Each is ``simulator`` with an observation model or a mechanism it lacks,
+    built from the public wrappers; the reporting noise they change is
+    negative binomial, so they wrap the Poisson version of ``simulator``.
 
     Examples
     --------
     >>> from sgnn_sklearn.simulators import SIR
-    >>> reality = PerturbedSIR(SIR(n_days=30), delay_mean=2.0)
-    >>> data = reality.simulate(4, random_state=0)
-    >>> data.X.shape, data.y.shape
-    ((4, 30), (4,))
-    """
-
-    simulator: SIR
-    dispersion: float | None = None
-    delay_mean: float = 0.0
-    intervention_day: int | None = None
-    intervention_effect: float = 0.0
-
-    def __post_init__(self) -> None:
-        sim = self.simulator
-        if not isinstance(sim, SIR) or tuple(sim.target_names) != ("R0",):
-            raise ValueError(
-                "PerturbedSIR needs an SIR simulator with targets=('R0',); got "
-                f"{sim!r}."
-            )
-        if sim.noise != "negbin":
-            raise ValueError(
-                "PerturbedSIR needs noise='negbin' in the simulator; got "
-                f"{sim.noise!r}."
-            )
-        if self.dispersion is not None and not self.dispersion > 0:
-            raise ValueError(
-                f"dispersion must be positive or None; got {self.dispersion!r}."
-            )
-        if not self.delay_mean >= 0:
-            raise ValueError(f"delay_mean must be >= 0; got {self.delay_mean!r}.")
-        if not 0 <= self.intervention_effect < 1:
-            raise ValueError(
-                "intervention_effect must be in [0, 1); got "
-                f"{self.intervention_effect!r}."
-            )
-        day = self.intervention_day
-        if day is not None and not 0 < day < sim.n_days:
-            raise ValueError(
-                f"intervention_day must be in (0, {sim.n_days}) or None; got {day!r}."
-            )
-
-    def mean_incidence(self, params: np.ndarray) -> np.ndarray:
-        """The expected reported incidence for each parameter vector.
-
-        Parameters
-        ----------
-        params : ndarray of shape (n_samples, n_params)
-            Columns in the order of the simulator's ``param_names``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_days)
-
-        Examples
-        --------
-        >>> from sgnn_sklearn.simulators import SIR
-        >>> sim = SIR(n_days=30)
-        >>> params = sim.sample_params(3, random_state=0)
-        >>> late = PerturbedSIR(sim, delay_mean=3.0).mean_incidence(params)
-        >>> bool((late.sum(axis=1) < sim.mean_trajectory(params).sum(axis=1)).all())
-        True
-        """
-        sim = self.simulator
-        if self.intervention_day is None or self.intervention_effect == 0:
-            mean = sim.mean_trajectory(params)
-        else:
-            mean = self._intervention_mean(params)
-        return _delay(mean, self.delay_mean)
-
-    def _intervention_mean(self, params: np.ndarray) -> np.ndarray:
-        """The SIR mean with ``beta`` lowered from ``intervention_day`` on."""
-        sim = self.simulator
-        values = dict(
-            zip(sim.param_names, np.asarray(params, dtype=float).T, strict=True)
-        )
-        gamma, i0 = values["gamma"], values["i0"]
-
-        def sir(beta: np.ndarray) -> Any:
-            def derivative(state: np.ndarray, out: np.ndarray) -> None:
-                susceptible, infectious = state
-                flow = beta * susceptible * infectious
-                out[0] = -flow
-                out[1] = flow - gamma * infectious
-
-            return derivative
-
-        assert self.intervention_day is not None
-        day = self.intervention_day
-        beta = values["R0"] * gamma
-        state = np.stack((1.0 - i0, i0))
-        before, state = _integrate_daily(
-            sir(beta), state, day, sim.steps_per_day, lambda s: s[0]
-        )
-        after, _ = _integrate_daily(
-            sir(beta * (1.0 - self.intervention_effect)),
-            state,
-            sim.n_days - day,
-            sim.steps_per_day,
-            lambda s: s[0],
-        )
-        susceptible = np.concatenate((before, after[1:]))
-        incidence = np.maximum(susceptible[:-1] - susceptible[1:], 0.0).T
-        return float(sim.population) * values["rho"][:, None] * incidence
-
-    def simulate(self, n_samples: int, random_state: Any = None) -> Simulation:
-        """Draw parameters from the simulator's prior and perturbed reports.
-
-        Parameters
-        ----------
-        n_samples : int
-            Number of series.
-        random_state : int, Generator or None, default=None
-            Seeds the parameters and the noise.
-
-        Returns
-        -------
-        Simulation
-            ``X`` the reported counts, ``y`` the true R0.
-
-        Examples
-        --------
-        >>> from sgnn_sklearn.simulators import SIR
-        >>> reality = PerturbedSIR(SIR(n_days=20), dispersion=1.0)
-        >>> reality.simulate(3, random_state=0).X.shape
-        (3, 20)
-        """
-        sim = self.simulator
-        rng = np.random.default_rng(random_state)
-        params = sim.sample_params(n_samples, rng)
-        names = sim.param_names
-        if self.dispersion is None:
-            size = params[:, names.index("dispersion")]
-        else:
-            size = np.full(n_samples, float(self.dispersion))
-        X = sample_counts(self.mean_incidence(params), "negbin", rng, size[:, None])
-        return Simulation(
-            X=X,
-            y=params[:, names.index("R0")].copy(),
-            params=params,
-            feature_names=tuple(sim.feature_names),
-            target_names=("R0",),
-            param_names=names,
-        )
-
-
-def _delay(mean: np.ndarray, delay_mean: float) -> np.ndarray:
-    """Spread each day's cases over later report days (geometric delay).
-
-    Examples
-    --------
-    >>> _delay(np.array([[4.0, 0.0, 0.0]]), 1.0).tolist()
-    [[2.0, 1.0, 0.5]]
-    """
-    if delay_mean == 0:
-        return mean
-    n_days = mean.shape[1]
-    stay = delay_mean / (1.0 + delay_mean)
-    pmf = (1.0 - stay) * stay ** np.arange(n_days)
-    delayed = np.zeros_like(mean)
-    for lag, weight in enumerate(pmf):
-        delayed[:, lag:] += weight * mean[:, : n_days - lag]
-    return delayed
-
-
-def scenarios(simulator: SIR) -> dict[str, PerturbedSIR]:
-    """The test generators, the well-specified reference first.
-
-    Examples
-    --------
-    >>> list(scenarios(SIR()))[0]
+    >>> generators = scenarios(SIR(n_days=30))
+    >>> list(generators)[0]
     'well-specified'
+    >>> generators["all three"].simulate(2, random_state=0).X.shape
+    (2, 30)
     """
+    poisson = clone(simulator).set_params(noise="poisson")
+
+    def intervention(epidemic: SIR) -> Intervention:
+        return Intervention(epidemic, intervention_day=25.0, intervention_effect=0.5)
+
     return {
-        "well-specified": PerturbedSIR(simulator),
-        "overdispersed reports (k=2)": PerturbedSIR(simulator, dispersion=2.0),
-        "reporting delay (mean 3 d)": PerturbedSIR(simulator, delay_mean=3.0),
-        "intervention (beta halved from day 25)": PerturbedSIR(
-            simulator, intervention_day=25, intervention_effect=0.5
-        ),
-        "all three": PerturbedSIR(
-            simulator,
-            dispersion=2.0,
-            delay_mean=3.0,
-            intervention_day=25,
-            intervention_effect=0.5,
+        "well-specified": simulator,
+        "overdispersed reports (k=2)": Overdispersed(poisson, dispersion=2.0),
+        "reporting delay (mean 3 d)": ReportingDelay(simulator, delay_mean=3.0),
+        "intervention (beta halved from day 25)": intervention(simulator),
+        "all three": ReportingDelay(
+            Overdispersed(intervention(poisson), dispersion=2.0), delay_mean=3.0
         ),
     }
 

@@ -35,6 +35,12 @@ class Simulator(BaseEstimator):
     implement ``log_likelihood(params, X)``; likelihood-based baselines such
     as :class:`~sgnn_sklearn.baselines.AICModelSelector` require it.
 
+    Simulators that draw a latent trajectory and then observe it with noise
+    can say so (an optional hook): they derive from :class:`LatentSimulator`,
+    which adds ``simulate_latent(n_samples, random_state)`` and
+    ``observe(latent, random_state)``. All the built-in simulators but
+    :class:`FunctionSimulator` and :class:`MixtureSimulator` do.
+
     See Also
     --------
     MixtureSimulator : Draws from several mechanisms and labels each sample.
@@ -194,16 +200,25 @@ class Simulator(BaseEstimator):
         >>> sim.simulate_from_params(np.zeros((3, 2)), random_state=0).X.shape
         (3, 4)
         """
+        params = self._checked_params(params, "simulate_from_params")
+        X, y = self._simulate(params, as_generator(random_state))
+        return self._simulation(X, y, params)
+
+    def _checked_params(self, params: Any, method: str) -> np.ndarray:
+        """Check the priors and the shape of ``params``; return it as floats."""
         for name, prior in self._priors().items():
             check_prior(prior, name)
         params = np.asarray(params, dtype=float)
         if params.ndim != 2 or params.shape[1] != len(self.param_names):
             raise ValueError(
-                f"{type(self).__name__}.simulate_from_params expects params of shape "
+                f"{type(self).__name__}.{method} expects params of shape "
                 f"(n_samples, {len(self.param_names)}) for {self.param_names}; "
                 f"got {params.shape}."
             )
-        X, y = self._simulate(params, as_generator(random_state))
+        return params
+
+    def _simulation(self, X: Any, y: Any, params: np.ndarray) -> Simulation:
+        """``X``, ``y`` and ``params`` as a checked :class:`Simulation`."""
         simulation = Simulation(
             X=np.asarray(X),
             y=None if y is None else np.asarray(y),

@@ -70,12 +70,15 @@ def _integrate_daily(
     n_days: int,
     steps_per_day: int,
     record: Callable[[np.ndarray], np.ndarray],
+    on_day: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integrate ``state' = f(state)`` with classical RK4, all samples at once.
 
     ``derivative(state, out)`` writes ``f(state)`` into ``out``; ``state`` has
     shape (n_states, n_samples). Returns ``record(state)`` at days
     ``0, ..., n_days`` (shape (n_days + 1, n_samples)) and the final state.
+    ``on_day(day)``, if given, is called before the steps from ``day`` to
+    ``day + 1``, so that it can change the rates ``derivative`` reads.
     """
     # In-place arithmetic on preallocated buffers: allocating the temporaries
     # of each stage instead doubles the time of a 1e5-sample simulation.
@@ -85,6 +88,8 @@ def _integrate_daily(
     trace = np.empty((n_days + 1, state.shape[1]))
     trace[0] = record(state)
     for day in range(1, n_days + 1):
+        if on_day is not None:
+            on_day(day - 1)
         for _ in range(steps_per_day):
             derivative(state, slope)
             np.copyto(total, slope)
@@ -147,10 +152,17 @@ class _Epidemic(CountTrajectorySimulator):
         super()._check_settings()
 
     def _solve(
-        self, values: dict[str, np.ndarray]
+        self,
+        values: dict[str, np.ndarray],
+        change: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Expected reported incidence and derived targets.
+
+        ``change``, if given, is ``(day, factor)`` per sample: transmission is
+        multiplied by ``factor`` from the start of day ``ceil(day)`` on.
+        """
         beta = values["R0"] * values["gamma"]
-        incidence, infected = self._daily_incidence(values, beta)
+        incidence, infected = self._daily_incidence(values, beta, change)
         population = float(self.population)
         mean = population * values["rho"][:, None] * incidence
         total = population * infected
@@ -162,10 +174,32 @@ class _Epidemic(CountTrajectorySimulator):
         return mean, derived
 
     def _daily_incidence(
-        self, values: dict[str, np.ndarray], beta: np.ndarray
+        self,
+        values: dict[str, np.ndarray],
+        beta: np.ndarray,
+        change: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Daily true incidence and total new infections, as population fractions."""
         raise NotImplementedError
+
+
+def _transmission(
+    beta: np.ndarray, change: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, Callable[[int], None] | None]:
+    """The transmission rate the derivative reads, and what updates it each day.
+
+    Without a change, ``beta`` itself and no update, so the arithmetic is
+    exactly that of an epidemic without intervention.
+    """
+    if change is None:
+        return beta, None
+    day, factor = change
+    current = beta.copy()
+
+    def on_day(today: int) -> None:
+        np.copyto(current, np.where(today >= day, beta * factor, beta))
+
+    return current, on_day
 
 
 @substitute_doc(**_SHARED_DOCS)
@@ -244,15 +278,19 @@ class SIR(_Epidemic):
         self.steps_per_day = steps_per_day
 
     def _daily_incidence(
-        self, values: dict[str, np.ndarray], beta: np.ndarray
+        self,
+        values: dict[str, np.ndarray],
+        beta: np.ndarray,
+        change: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         gamma, i0 = values["gamma"], values["i0"]
+        rate, on_day = _transmission(beta, change)
 
         def derivative(state: np.ndarray, out: np.ndarray) -> None:
             susceptible, infectious = state
             d_susceptible, d_infectious = out
             np.multiply(susceptible, infectious, out=d_susceptible)
-            d_susceptible *= beta
+            d_susceptible *= rate
             np.multiply(infectious, gamma, out=d_infectious)
             np.subtract(d_susceptible, d_infectious, out=d_infectious)
             np.negative(d_susceptible, out=d_susceptible)
@@ -264,6 +302,7 @@ class SIR(_Epidemic):
             self.n_days,
             self.steps_per_day,
             record=lambda state: state[0],
+            on_day=on_day,
         )
         incidence = np.maximum(susceptible[:-1] - susceptible[1:], 0.0).T
         return np.ascontiguousarray(incidence), (1.0 - i0) - final[0]
@@ -361,7 +400,10 @@ class SEIR(_Epidemic):
         self.steps_per_day = steps_per_day
 
     def _daily_incidence(
-        self, values: dict[str, np.ndarray], beta: np.ndarray
+        self,
+        values: dict[str, np.ndarray],
+        beta: np.ndarray,
+        change: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         gamma, sigma, i0 = values["gamma"], values["sigma"], values["i0"]
         susceptible0 = 1.0 - i0
@@ -370,12 +412,13 @@ class SEIR(_Epidemic):
             - (sigma + gamma)
         )
         exposed_share = (growth + gamma) / (growth + gamma + sigma)
+        rate, on_day = _transmission(beta, change)
 
         def derivative(state: np.ndarray, out: np.ndarray) -> None:
             susceptible, exposed, infectious = state
             d_susceptible, d_exposed, d_infectious = out
             np.multiply(susceptible, infectious, out=d_susceptible)
-            d_susceptible *= beta
+            d_susceptible *= rate
             np.multiply(exposed, sigma, out=d_exposed)  # onsets, for now
             np.multiply(infectious, gamma, out=d_infectious)
             np.subtract(d_exposed, d_infectious, out=d_infectious)
@@ -397,6 +440,7 @@ class SEIR(_Epidemic):
             self.n_days,
             self.steps_per_day,
             record=lambda state: state[0] + state[1],
+            on_day=on_day,
         )
         onsets = not_yet_infectious[:-1] - not_yet_infectious[1:]
         incidence = np.maximum(onsets, 0.0).T

@@ -6,12 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Simulator
+from ._latent import LatentSimulator
 from ._prior import as_generator
 from ._validation import check_n_samples
 
 
-class LinearGaussian(Simulator):
+class LinearGaussian(LatentSimulator):
     r"""Linear observations of Gaussian parameters, with an exact posterior.
 
     Model:
@@ -52,6 +52,9 @@ class LinearGaussian(Simulator):
 
     Notes
     -----
+    The latent trajectory (:meth:`simulate_latent`) is :math:`A\theta`;
+    :meth:`observe` adds the noise :math:`\varepsilon`.
+
     Features are named ``x0, x1, ...``; parameters and targets
     ``theta0, theta1, ...``. ``y`` is 1-D when ``n_params == 1``.
 
@@ -125,15 +128,16 @@ class LinearGaussian(Simulator):
             (n_samples, self.n_params)
         )
 
-    def _simulate(
+    def _latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        A = self.design_matrix
-        X = params @ A.T + self.noise_std * rng.standard_normal(
-            (len(params), self.n_features)
-        )
         y = params[:, 0] if self.n_params == 1 else params.copy()
-        return X, y
+        return params @ self.design_matrix.T, y
+
+    def _observe(
+        self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        return trajectory + self.noise_std * rng.standard_normal(trajectory.shape)
 
     def posterior_cov(self) -> np.ndarray:
         """Exact posterior covariance of the parameters (the same for every x).

@@ -7,12 +7,53 @@ The negative binomial is parameterised by its mean ``mu`` and size
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import gammaln, xlogy
 
 NOISE_MODELS = ("poisson", "negbin")
+
+
+class CountLaw(NamedTuple):
+    """Independent counts around ``mean``, some of them reported as zero.
+
+    Each count is Poisson or negative binomial (size ``dispersion``, shape
+    (n_samples, 1)) around ``mean``; with probability ``missing`` (shape
+    (n_samples, 1), or None for never) the report is missing and recorded as
+    zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = CountLaw(np.array([[2.0, 0.0]]), "poisson", None, None)
+    >>> law_log_pmf(np.array([[2.0, 0.0]]), law).round(3).tolist()
+    [[-1.307, 0.0]]
+    """
+
+    mean: np.ndarray
+    noise: str
+    dispersion: np.ndarray | None
+    missing: np.ndarray | None
+
+
+def law_log_pmf(counts: np.ndarray, law: CountLaw) -> np.ndarray:
+    """Log probability of ``counts`` under ``law``, element by element.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = CountLaw(np.array([[3.0]]), "poisson", None, np.array([[0.5]]))
+    >>> bool(law_log_pmf(np.array([[0.0]]), law)[0, 0] > np.log(0.5))
+    True
+    """
+    log_pmf = count_log_pmf(counts, law.mean, law.noise, law.dispersion)
+    if law.missing is None:
+        return log_pmf
+    missing = np.broadcast_to(law.missing, log_pmf.shape)
+    with np.errstate(divide="ignore"):
+        reported = np.log1p(-missing) + log_pmf
+        return np.where(counts == 0, np.logaddexp(np.log(missing), reported), reported)
 
 
 def check_noise(noise: Any, owner: str) -> str:
@@ -124,6 +165,35 @@ def sample_counts(
         # draw than numpy's negative_binomial(n, p), which also needs p.
         mean = rng.gamma(k, mean / k)
     return rng.poisson(mean).astype(np.float64)
+
+
+def sample_law(law: CountLaw, rng: np.random.Generator) -> np.ndarray:
+    """Draw counts from ``law``: noise around its mean, then missing reports.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = CountLaw(np.full((1, 4), 5.0), "poisson", None, np.array([[1.0]]))
+    >>> sample_law(law, np.random.default_rng(0)).tolist()
+    [[0.0, 0.0, 0.0, 0.0]]
+    """
+    X = sample_counts(law.mean, law.noise, rng, law.dispersion)
+    return X if law.missing is None else drop_reports(X, law.missing, rng)
+
+
+def drop_reports(
+    X: np.ndarray, missing: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Record each report of ``X`` as zero with probability ``missing``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> drop_reports(np.ones((1, 3)), np.array([[0.0]]), rng).tolist()
+    [[1.0, 1.0, 1.0]]
+    """
+    return np.where(rng.random(X.shape) < missing, 0.0, X)
 
 
 def count_log_pmf(

@@ -8,8 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Simulator
-from ._observation import check_counts, check_noise, count_log_pmf, sample_counts
+from ._latent import LatentSimulator
+from ._observation import (
+    CountLaw,
+    check_counts,
+    check_noise,
+    count_log_pmf,
+    sample_law,
+)
 from ._prior import prior_bounds
 
 # Domain of each kind of parameter: a test on a column and how to describe it.
@@ -21,14 +27,15 @@ _DOMAINS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
 }
 
 
-class CountTrajectorySimulator(Simulator):
+class CountTrajectorySimulator(LatentSimulator):
     """Base class: a deterministic mean trajectory observed with count noise.
 
     Subclasses compute the expected counts (and any derived targets) in
     ``_solve``; this class adds Poisson or negative-binomial noise, picks the
-    targets, and gives the likelihood API that likelihood-based baselines
-    need: :meth:`mean_trajectory`, :meth:`log_likelihood`,
-    :meth:`param_bounds` and :attr:`free_params`.
+    targets, separates the two steps (the expected counts are the latent
+    trajectory of :class:`LatentSimulator`), and gives the likelihood API
+    that likelihood-based baselines need: :meth:`mean_trajectory`,
+    :meth:`log_likelihood`, :meth:`param_bounds` and :attr:`free_params`.
 
     Subclasses set
 
@@ -61,27 +68,8 @@ class CountTrajectorySimulator(Simulator):
         self._checked_targets()
 
     def _checked_targets(self) -> tuple[str, ...]:
-        owner = type(self).__name__
-        targets = (self.targets,) if isinstance(self.targets, str) else self.targets
-        try:
-            targets = tuple(targets)
-        except TypeError:
-            targets = None
-        if not targets or not all(isinstance(t, str) for t in targets):
-            raise ValueError(
-                f"{owner}: targets must be a non-empty sequence of names; got "
-                f"{self.targets!r}."
-            )
         available = self.param_names + self._derived_targets
-        unknown = [t for t in targets if t not in available]
-        if unknown:
-            raise ValueError(
-                f"{owner}: unknown target(s) {unknown}; available targets are "
-                f"{list(available)}."
-            )
-        if len(set(targets)) != len(targets):
-            raise ValueError(f"{owner}: targets must be unique; got {list(targets)}.")
-        return targets
+        return check_targets(self.targets, available, type(self).__name__)
 
     @property
     def target_names(self) -> tuple[str, ...]:
@@ -218,12 +206,20 @@ class CountTrajectorySimulator(Simulator):
                 )
         return values
 
-    def _simulate(
+    def _latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         self._check_settings()
         values = self._param_columns(params)
-        mean, derived = self._solve(values)
+        return self._latent_of(values, *self._solve(values))
+
+    def _latent_of(
+        self,
+        values: dict[str, np.ndarray],
+        mean: np.ndarray,
+        derived: dict[str, np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The checked mean trajectory and the targets, from a solution."""
         finite = np.isfinite(mean).all(axis=1)
         if not finite.all():
             row = int(np.flatnonzero(~finite)[0])
@@ -233,13 +229,22 @@ class CountTrajectorySimulator(Simulator):
                 f"{int((~finite).sum())} samples; the first is row {row}, with "
                 f"parameters {draw}. Narrow the priors."
             )
-        dispersion = values.get("dispersion")
-        if dispersion is not None:
-            dispersion = dispersion[:, None]
-        X = sample_counts(mean, self.noise, rng, dispersion)
         quantities = {**values, **derived}
         y = np.column_stack([quantities[t] for t in self._checked_targets()])
-        return X, y[:, 0] if y.shape[1] == 1 else y
+        return mean, y[:, 0] if y.shape[1] == 1 else y
+
+    def _observe(
+        self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        return sample_law(self._count_law(trajectory, params), rng)
+
+    def _count_law(self, trajectory: np.ndarray, params: np.ndarray) -> CountLaw:
+        """The law of the observed counts given the latent trajectory."""
+        noise = check_noise(self.noise, type(self).__name__)
+        dispersion = None
+        if noise == "negbin":
+            dispersion = params[:, [self.param_names.index("dispersion")]]
+        return CountLaw(trajectory, noise, dispersion, None)
 
     def _solve(
         self, values: dict[str, np.ndarray]
@@ -247,6 +252,40 @@ class CountTrajectorySimulator(Simulator):
         raise NotImplementedError(
             f"{type(self).__name__} must implement _solve(values)."
         )
+
+
+def check_targets(
+    targets: Any, available: tuple[str, ...], owner: str
+) -> tuple[str, ...]:
+    """``targets`` as a tuple of distinct names among ``available``, or raise.
+
+    Examples
+    --------
+    >>> check_targets("R0", ("R0", "gamma"), "SIR")
+    ('R0',)
+    >>> check_targets(["beta"], ("R0",), "SIR")
+    Traceback (most recent call last):
+    ...
+    ValueError: SIR: unknown target(s) ['beta']; available targets are ['R0'].
+    """
+    names = (targets,) if isinstance(targets, str) else targets
+    try:
+        names = tuple(names)
+    except TypeError:
+        names = None
+    if not names or not all(isinstance(t, str) for t in names):
+        raise ValueError(
+            f"{owner}: targets must be a non-empty sequence of names; got {targets!r}."
+        )
+    unknown = [t for t in names if t not in available]
+    if unknown:
+        raise ValueError(
+            f"{owner}: unknown target(s) {unknown}; available targets are "
+            f"{list(available)}."
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"{owner}: targets must be unique; got {list(names)}.")
+    return names
 
 
 def substitute_doc(**fragments: str) -> Callable[[type], type]:
