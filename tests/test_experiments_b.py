@@ -158,5 +158,5 @@ def test_fine_tuned_copy_bad_input(tiny_sgnn):
         FineTunedCopy(clone(est).set_params(real_data="ignore").fit()).fit(
             real.X, real.y
         )
-    with pytest.raises(ValueError, match="lr_scale must be positive"):
+    with pytest.raises(ValueError, match="lr_scale must be positive or None"):
         FineTunedCopy(clone(est).fit(), lr_scale=0.0).fit(real.X, real.y)

@@ -87,14 +87,17 @@ def test_finetune_lr_sets_the_fine_tuning_rate_only(linear):
     def fit(**params):
         return SimulationGroundedRegressor(linear, **FAST, **params).fit(real.X, y_real)
 
-    default, same = fit(), fit(finetune_lr=FAST.get("lr", 1e-3))
-    np.testing.assert_array_equal(default.predict(test), same.predict(test))
+    # By default fine-tuning takes a tenth of the simulation phase's step.
+    default, tenth = fit(), fit(finetune_lr=0.1 * FAST["lr"])
+    np.testing.assert_array_equal(default.predict(test), tenth.predict(test))
+    assert default.net_.optimizer_.param_groups[0]["lr"] == 0.1 * FAST["lr"]
     slow = fit(finetune_lr=1e-6)
     assert slow.net_.optimizer_.param_groups[0]["lr"] == 1e-6
     # At a negligible rate fine-tuning leaves the zero-shot network in place.
     zero_shot = SimulationGroundedRegressor(linear, **FAST).fit()
     np.testing.assert_allclose(slow.predict(test), zero_shot.predict(test), atol=1e-2)
-    assert not np.allclose(default.predict(test), zero_shot.predict(test), atol=0.1)
+    full = fit(finetune_lr=FAST["lr"])
+    assert not np.allclose(full.predict(test), zero_shot.predict(test), atol=0.1)
 
 
 def test_multi_target_regression():

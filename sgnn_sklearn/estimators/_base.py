@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from abc import abstractmethod
 from numbers import Integral, Real
 from typing import Any
@@ -24,6 +25,7 @@ from .._progress import progress
 from ..simulators import Simulation, check_simulation
 from ._batches import PREDICT_BATCH_SIZE, iterate_batches
 from ._faults import drop_invalid, warn_dropped_online
+from ._finetune import MIN_LABELS, choose_epochs, finetune_lr
 from ._inputs import (
     as_network_inputs,
     match_simulated_feature_names,
@@ -512,6 +514,11 @@ class BaseSimulationGrounded(BaseEstimator):
         finetune: bool = False,
         on_interrupt_note: str | None = None,
     ) -> None:
+        if finetune:
+            assert isinstance(X, np.ndarray) and targets is not None
+            self._finetune(X, targets, on_interrupt_note)
+            return
+        self.n_finetune_epochs_ = 0
         if isinstance(X, SimulationStream):
             validation = X.validation
         else:
@@ -540,37 +547,89 @@ class BaseSimulationGrounded(BaseEstimator):
         guard = InterruptGuard()
         callbacks.append(("interrupt_guard", guard))
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seeds["torch"] + int(finetune))
-            if finetune:
-                if self.finetune_lr is not None:
-                    self.net_.set_params(lr=self.finetune_lr)
-                self.net_.train_split = train_split
-                self.net_.callbacks = callbacks
-                self.net_.initialize_callbacks()
-                self.net_.partial_fit(X, targets)
-            else:
-                module, module_kwargs = self._module()
-                self.net_ = self._make_net(
-                    module=module,
-                    **{f"module__{k}": v for k, v in module_kwargs.items()},
-                    module__n_features=(
-                        X.n_features if isinstance(X, SimulationStream) else X.shape[1]
-                    ),
-                    module__n_outputs=n_outputs,
-                    optimizer=torch.optim.Adam,
-                    lr=self.lr,
-                    max_epochs=self.max_epochs,
-                    batch_size=self.batch_size,
-                    iterator_train=iterate_batches,
-                    iterator_train__shuffle=True,
-                    iterator_valid=iterate_batches,
-                    iterator_valid__batch_size=max(self.batch_size, PREDICT_BATCH_SIZE),
-                    train_split=train_split,
-                    callbacks=callbacks,
-                    device=self._device,
-                    verbose=self.verbose,
+            torch.manual_seed(self._seeds["torch"])
+            module, module_kwargs = self._module()
+            self.net_ = self._make_net(
+                module=module,
+                **{f"module__{k}": v for k, v in module_kwargs.items()},
+                module__n_features=(
+                    X.n_features if isinstance(X, SimulationStream) else X.shape[1]
+                ),
+                module__n_outputs=n_outputs,
+                optimizer=torch.optim.Adam,
+                lr=self.lr,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_train=iterate_batches,
+                iterator_train__shuffle=True,
+                iterator_valid=iterate_batches,
+                iterator_valid__batch_size=max(self.batch_size, PREDICT_BATCH_SIZE),
+                train_split=train_split,
+                callbacks=callbacks,
+                device=self._device,
+                verbose=self.verbose,
+            )
+            self.net_.fit(X, targets)
+        self.n_epochs_ = len(self.net_.history)
+        self._interrupted = warn_if_interrupted(
+            guard, self.net_, type(self).__name__, on_interrupt_note or ""
+        )
+
+    def _finetune(
+        self, X: np.ndarray, targets: np.ndarray, on_interrupt_note: str | None
+    ) -> None:
+        """Continue training on real labels as far as held-out labels support.
+
+        With ``early_stopping``, cross-validation on the labels chooses the
+        number of epochs, 0 included (see ``_finetune.choose_epochs``), and
+        that many are run on all of them; without it, ``max_epochs`` are.
+        """
+        self.net_.set_params(lr=finetune_lr(self.lr, self.finetune_lr))
+        self.net_.train_split = None
+        guard = InterruptGuard()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seeds["torch"] + 1)
+            if not self.early_stopping:
+                n_epochs = self.max_epochs
+            elif len(X) < MIN_LABELS:
+                n_epochs = 0
+                warnings.warn(
+                    f"{type(self).__name__}: {len(X)} labelled series cannot be "
+                    "split to check whether fine-tuning helps; the zero-shot "
+                    "network is kept. Pass at least "
+                    f"{MIN_LABELS}, or set early_stopping=False to fine-tune "
+                    "without a check.",
+                    UserWarning,
+                    stacklevel=4,
                 )
-                self.net_.fit(X, targets)
+            else:
+                n_epochs, _, interrupted = choose_epochs(
+                    self.net_,
+                    X,
+                    targets,
+                    max_epochs=self.max_epochs,
+                    patience=self.n_iter_no_change,
+                    random_state=self._seeds["split"],
+                )
+                if interrupted:
+                    self._interrupted = True
+                    warnings.warn(
+                        f"{type(self).__name__}: fine-tuning was interrupted "
+                        "(KeyboardInterrupt) while the labels were deciding how "
+                        "far to move; the zero-shot network is kept.",
+                        UserWarning,
+                        stacklevel=4,
+                    )
+                    n_epochs = 0
+            self.n_finetune_epochs_ = n_epochs
+            if not n_epochs:
+                return
+            max_epochs = self.net_.max_epochs
+            self.net_.set_params(max_epochs=n_epochs)
+            self.net_.callbacks = [("interrupt_guard", guard)]
+            self.net_.initialize_callbacks()
+            self.net_.partial_fit(X, targets)
+            self.net_.set_params(max_epochs=max_epochs)
         self.n_epochs_ = len(self.net_.history)
         self._interrupted = warn_if_interrupted(
             guard, self.net_, type(self).__name__, on_interrupt_note or ""

@@ -64,8 +64,8 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         What ``fit(X, y)`` does with real data when there is a simulator.
         Real labels must be among the simulated classes.
     finetune_lr : float, default=None
-        Learning rate of the fine-tuning on real data; None keeps ``lr``.
-        See :class:`SimulationGroundedRegressor`.
+        Learning rate of the fine-tuning on real data; None takes a tenth of
+        ``lr``. See :class:`SimulationGroundedRegressor` for how far it moves.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Torch device.
     n_jobs : int, default=None
@@ -114,6 +114,9 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         online mode summed over the epochs.
     n_epochs_ : int
         Number of epochs run in the last training phase.
+    n_finetune_epochs_ : int
+        Epochs of fine-tuning on real labels that ``fit(X, y)`` chose and ran;
+        0 when the zero-shot network was kept or there was no fine-tuning.
     n_invalid_simulations_ : int
         Number of invalid simulations dropped (see ``on_invalid``); 0 without
         a simulator. In online mode, summed over the epochs.

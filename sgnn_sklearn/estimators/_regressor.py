@@ -74,15 +74,18 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         and real data alike: see Notes.
     real_data : {"finetune", "ignore"}, default="finetune"
         What ``fit(X, y)`` does with real data when there is a simulator:
-        ``"finetune"`` continues training on it, with early stopping on a
-        held-out share; ``"ignore"`` only checks its shapes and keeps the
-        zero-shot network, e.g. to score it against real labels in
+        ``"finetune"`` continues training on it as far as the labels
+        support: with ``early_stopping``, 5-fold cross-validation on the
+        labels chooses the number of epochs, 0 (the zero-shot network, kept
+        unchanged) included, and that many are run on all of them; without
+        it, ``max_epochs`` are. ``"ignore"`` only checks its shapes and keeps
+        the zero-shot network, e.g. to score it against real labels in
         cross-validation.
     finetune_lr : float, default=None
-        Learning rate of the fine-tuning on real data; None keeps ``lr``. A
-        few labelled series pull hard at the simulation's learning rate: in
-        the few-labels experiment (R0, 50 labels) fine-tuning at ``lr`` was
-        worse than zero-shot on held-out data, at a tenth of it never.
+        Learning rate of the fine-tuning on real data; None takes a tenth of
+        ``lr``. A few labelled series pull hard at the simulation's learning
+        rate; smaller steps keep the network near its simulation-trained
+        solution (see the few-labels experiment in the results).
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Torch device for training and prediction. ``"auto"`` uses a GPU when
         torch finds one. A model trained on a GPU loads (unpickles) and
@@ -149,6 +152,9 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
         online mode summed over the epochs.
     n_epochs_ : int
         Number of epochs run in the last training phase.
+    n_finetune_epochs_ : int
+        Epochs of fine-tuning on real labels that ``fit(X, y)`` chose and ran;
+        0 when the zero-shot network was kept or there was no fine-tuning.
     n_invalid_simulations_ : int
         Number of invalid simulations dropped (see ``on_invalid``); 0 without
         a simulator. In online mode, summed over the epochs.
