@@ -5,7 +5,7 @@ its parameters, then predict on real observations: ``est.fit(simulator)``,
 ``est.predict(X_real)``.
 """
 
-from . import attribution, diagnostics, plotting, simulators
+from . import attribution, datasets, diagnostics, plotting, simulators
 from ._persistence import ModelVersionWarning
 from ._version import __version__
 from .estimators import SimulationGroundedClassifier, SimulationGroundedRegressor
@@ -16,6 +16,7 @@ __all__ = [
     "SimulationGroundedRegressor",
     "__version__",
     "attribution",
+    "datasets",
     "diagnostics",
     "plotting",
     "simulators",
