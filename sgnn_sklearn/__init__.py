@@ -6,11 +6,13 @@ its parameters, then predict on real observations: ``est.fit(simulator)``,
 """
 
 from . import attribution, datasets, diagnostics, plotting, simulators
+from ._caching import CacheWarning
 from ._persistence import ModelVersionWarning
 from ._version import __version__
 from .estimators import SimulationGroundedClassifier, SimulationGroundedRegressor
 
 __all__ = [
+    "CacheWarning",
     "ModelVersionWarning",
     "SimulationGroundedClassifier",
     "SimulationGroundedRegressor",

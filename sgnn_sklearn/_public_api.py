@@ -51,7 +51,7 @@ def public_objects() -> dict[str, list[tuple[str, Any]]]:
     --------
     >>> objects = public_objects()
     >>> [name for name, _ in objects["sgnn_sklearn"]]
-    ['ModelVersionWarning', 'SimulationGroundedClassifier',
+    ['CacheWarning', 'ModelVersionWarning', 'SimulationGroundedClassifier',
      'SimulationGroundedRegressor']
     """
     seen: set[int] = set()

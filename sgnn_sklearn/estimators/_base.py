@@ -19,7 +19,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from .._caching import simulate_cached, warn_if_uncacheable
+from .._caching import fit_zero_shot_cached, simulate_cached, warn_if_uncacheable
 from .._persistence import add_version, check_version
 from .._progress import progress
 from ..simulators import Simulation, check_simulation
@@ -297,8 +297,17 @@ class BaseSimulationGrounded(BaseEstimator):
         interrupt_note = (
             None if X is None else " Fine-tuning on the real data was skipped."
         )
+        fit_zero_shot_cached(
+            self, simulator, lambda: self._fit_simulations(simulator, interrupt_note)
+        )
+        if X is not None and not self._interrupted:
+            self._use_real_data(X, y, self.n_features_in_)
+        return self
+
+    def _fit_simulations(self, simulator: Any, interrupt_note: str | None) -> None:
+        """Simulate and train on ``simulator``: the zero-shot phase of ``fit``."""
         if self.simulation == "online":
-            X_sim = self._fit_online(simulator, interrupt_note)
+            self._fit_online(simulator, interrupt_note)
         else:
             simulation = self._simulate(simulator)
             self.simulator_ = simulator
@@ -324,9 +333,6 @@ class BaseSimulationGrounded(BaseEstimator):
             )
         if self.memory_bank_ is not None:
             self.memory_bank_ = self.memory_bank_.embedded_by(self._embed_inputs)
-        if X is not None and not self._interrupted:
-            self._use_real_data(X, y, X_sim.shape[1])
-        return self
 
     def _simulate(self, simulator: Any, n_samples: int | None = None) -> Simulation:
         n_samples = self.n_simulations if n_samples is None else n_samples
