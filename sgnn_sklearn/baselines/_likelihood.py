@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
+from ..simulators._validation import refuse_simulator_class
 from ._lockstep import BatchEvaluator, Task, run_in_lockstep
 
 # Series per joblib task; fixed, so results do not depend on n_jobs.
@@ -75,6 +76,7 @@ def check_likelihood_simulator(simulator: Any, name: str) -> None:
     ...
     TypeError: 'linear' (LinearGaussian) has no log_likelihood(params, X) ...
     """
+    refuse_simulator_class(simulator, repr(name))
     missing = [
         m for m in LIKELIHOOD_METHODS if not callable(getattr(simulator, m, None))
     ]

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from ..simulators._validation import refuse_simulator_class
+
 
 def n_features_of(simulator: Any) -> int | None:
     """The number of features a simulator produces, or None if it cannot say.
@@ -60,6 +62,7 @@ def validate_fit_data(
     else:
         X, _ = validate_data(estimator, X, y, multi_output=True)
     for label, simulator in simulators.items():
+        refuse_simulator_class(simulator, label)
         n_features = n_features_of(simulator)
         if n_features is not None and n_features != X.shape[1]:
             raise ValueError(

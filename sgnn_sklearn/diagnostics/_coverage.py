@@ -34,12 +34,25 @@ def interval_coverage(y_true: Any, lower: Any, upper: Any) -> float | np.ndarray
     --------
     >>> interval_coverage([0.0, 1.0, 5.0], [-1, 0, 0], [1, 2, 2])
     0.6666666666666666
+    >>> interval_coverage([0.0], [1.0], [-1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: lower > upper in 1 of 1 intervals (the first at index (0,): ...
     """
     y_true, lower, upper = (np.asarray(a, dtype=float) for a in (y_true, lower, upper))
     if not (y_true.shape == lower.shape == upper.shape) or y_true.ndim not in (1, 2):
         raise ValueError(
             "y_true, lower and upper must have the same 1-D or 2-D shape; got "
             f"{y_true.shape}, {lower.shape} and {upper.shape}."
+        )
+    crossed = lower > upper  # False where a bound is NaN
+    if crossed.any():
+        first = np.unravel_index(int(np.flatnonzero(crossed)[0]), crossed.shape)
+        raise ValueError(
+            f"lower > upper in {int(crossed.sum())} of {crossed.size} intervals "
+            f"(the first at index {tuple(int(i) for i in first)}: lower="
+            f"{lower[first]:.6g}, upper={upper[first]:.6g}); are the bounds "
+            "swapped?"
         )
     known = np.isfinite(y_true)
     inside = (lower <= y_true) & (y_true <= upper) & known

@@ -137,6 +137,19 @@ def reliability_curve(
         )
     if not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
+    outside = ~((proba >= 0) & (proba <= 1))  # NaN is outside too
+    if outside.any():
+        raise ValueError(
+            f"proba must hold probabilities in [0, 1]; {int(outside.sum())} of "
+            f"{proba.size} values are not (first: {proba[outside][0]!r})."
+        )
+    unknown = sorted(set(y_true.tolist()) - set(classes.tolist()), key=repr)
+    if unknown:
+        raise ValueError(
+            f"y_true holds labels that are not among the classes "
+            f"{classes.tolist()}: {unknown[:5]}; pass classes=, one "
+            "label per column of proba, in the order of the columns."
+        )
     forecast = proba.ravel()
     outcome = (y_true[:, None] == classes[None, :]).ravel().astype(float)
     bins = np.clip((forecast * n_bins).astype(int), 0, n_bins - 1)

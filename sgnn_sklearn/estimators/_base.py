@@ -23,11 +23,13 @@ from .._caching import fit_zero_shot_cached, simulate_cached, warn_if_uncacheabl
 from .._persistence import add_version, check_version
 from .._progress import progress
 from ..simulators import Simulation, check_simulation
+from ..simulators._validation import refuse_simulator_class
 from ._batches import PREDICT_BATCH_SIZE, iterate_batches
 from ._faults import drop_invalid, warn_dropped_online
 from ._finetune import MIN_LABELS, choose_epochs, finetune_lr
 from ._inputs import (
     as_network_inputs,
+    check_hidden_layer_sizes,
     match_simulated_feature_names,
     refuse_masked_values,
 )
@@ -109,7 +111,11 @@ class BaseSimulationGrounded(BaseEstimator):
         "real_data": [StrOptions({"finetune", "ignore"})],
         "finetune_lr": [Interval(Real, 0, None, closed="neither"), None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
-        "n_jobs": [Integral, None],
+        "n_jobs": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "simulation": [StrOptions({"offline", "online"})],
@@ -237,7 +243,8 @@ class BaseSimulationGrounded(BaseEstimator):
         >>> est.set_params(simulator=sim).fit(real.X, real.y).n_features_in_
         3
         """
-        simulator = self.simulator
+        simulator = refuse_simulator_class(self.simulator)
+        X = refuse_simulator_class(X, "the X passed to fit")
         X, y = refuse_masked_values(X, "X"), refuse_masked_values(y, "y")
         if X is not None and is_simulator(X):
             if y is not None:
@@ -350,6 +357,7 @@ class BaseSimulationGrounded(BaseEstimator):
             simulator,
             on_invalid=self.on_invalid,
             min_valid_fraction=self.min_valid_fraction,
+            preprocessor=self.preprocessor,
         )
         self._simulated_feature_names = tuple(simulation.feature_names)
         return simulation
@@ -380,6 +388,7 @@ class BaseSimulationGrounded(BaseEstimator):
             n_features=inputs.shape[1],
             validation=(inputs[:n_valid], targets[:n_valid]) if n_valid else None,
             on_chunk=self._drop_invalid_online,
+            feature_names=fixed.feature_names,
         )
         n_invalid_fixed, self._n_invalid_online = self.n_invalid_simulations_, 0
         self._train(stream, None, n_outputs, on_interrupt_note=interrupt_note)
@@ -410,6 +419,8 @@ class BaseSimulationGrounded(BaseEstimator):
             on_invalid=self.on_invalid,
             min_valid_fraction=self.min_valid_fraction,
             warn=False,
+            preprocessor=self.preprocessor_,
+            preprocessor_is_fitted=True,
         )
         self._n_invalid_online += n_invalid
         return simulation
@@ -476,7 +487,7 @@ class BaseSimulationGrounded(BaseEstimator):
             for start in range(0, len(X), TRANSFORM_BLOCK_ROWS):
                 block = slice(start, start + TRANSFORM_BLOCK_ROWS)
                 scaled[block] = self.input_scaler_.transform(X[block])
-        return as_network_inputs(scaled, X)
+        return as_network_inputs(scaled, X, self.preprocessor_)
 
     def _split(
         self, n_samples: int, presplit: bool
@@ -647,12 +658,7 @@ class BaseSimulationGrounded(BaseEstimator):
             if isinstance(self.architecture, str)
             else self.architecture
         )
-        sizes = tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
-        if any(s < 1 for s in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must be positive integers; got "
-                f"{self.hidden_layer_sizes!r}."
-            )
+        sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         return module, {"hidden_layer_sizes": sizes, "dropout": self.dropout}
 
     # -- predicting ---------------------------------------------------------------

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 
 from ..simulators import Simulation, check_simulation
 from ..simulators._validation import (
@@ -20,6 +21,9 @@ from ..simulators._validation import (
     nonfinite_rows,
 )
 
+# Rows transformed at a time when looking for inputs a preprocessor spoils.
+_BLOCK_ROWS = 65_536
+
 
 def _shares_by_mechanism(
     simulation: Simulation, invalid: np.ndarray
@@ -27,10 +31,11 @@ def _shares_by_mechanism(
     """Invalid and total counts of each mechanism of a mixture, else empty."""
     if simulation.mechanism is None:
         return {}
-    names = simulation.mechanism_names or tuple(np.unique(simulation.mechanism))
+    mechanism = np.asarray(simulation.mechanism)  # a simulator may return a list
+    names = simulation.mechanism_names or tuple(np.unique(mechanism))
     counts = {}
     for name in names:
-        rows = simulation.mechanism == name
+        rows = mechanism == name
         if rows.any():
             counts[str(name)] = (int(invalid[rows].sum()), int(rows.sum()))
     return counts
@@ -43,6 +48,8 @@ def drop_invalid(
     on_invalid: str = "drop",
     min_valid_fraction: float = 0.5,
     warn: bool = True,
+    preprocessor: Any = None,
+    preprocessor_is_fitted: bool = False,
 ) -> tuple[Simulation, int]:
     """Apply the fault policy to a simulation; return the valid rows and the count.
 
@@ -64,6 +71,12 @@ def drop_invalid(
     warn : bool, default=True
         Whether to warn when rows are dropped (online training counts them
         over its chunks and warns once, see :func:`warn_dropped_online`).
+    preprocessor : scikit-learn transformer, default=None
+        The estimator's ``preprocessor``: a row whose inputs it turns into
+        NaN or inf (a log of a negative value) is invalid too.
+    preprocessor_is_fitted : bool, default=False
+        Whether ``preprocessor`` is fitted already (online chunks); if not, a
+        clone is fitted on the rows valid so far.
 
     Returns
     -------
@@ -91,20 +104,44 @@ def drop_invalid(
     """
     source = describe_simulator(simulator)
     if on_invalid == "raise":
-        return check_simulation(simulation, simulator, allow_nonfinite=False), 0
+        simulation = check_simulation(simulation, simulator, allow_nonfinite=False)
+        spoilt = _spoilt_by_preprocessor(
+            simulation, preprocessor, preprocessor_is_fitted
+        )
+        if spoilt.any():
+            raise ValueError(
+                f"The preprocessor {preprocessor!r} turned the inputs of "
+                f"{int(spoilt.sum())} of {len(simulation)} simulations from "
+                f"{source} into NaN or inf (on_invalid='raise'); the first is "
+                f"{describe_row(simulation, int(np.flatnonzero(spoilt)[0]))}. "
+                "Make the preprocessor defined on every input the simulator "
+                "produces (np.log1p instead of np.log, say)."
+            )
+        return simulation, 0
     failed = failed_rows(simulation)
     nonfinite = nonfinite_rows(simulation) & ~failed
-    invalid = failed | nonfinite
+    spoilt = np.zeros(len(simulation), dtype=bool)
+    if preprocessor is not None and not (failed | nonfinite).all():
+        valid = ~(failed | nonfinite)
+        spoilt[valid] = _spoilt_by_preprocessor(
+            simulation.take(valid), preprocessor, preprocessor_is_fitted
+        )
+    invalid = failed | nonfinite | spoilt
     n_invalid = int(invalid.sum())
     if not n_invalid:
         return simulation, 0
     n_samples = len(simulation)
     first = int(np.flatnonzero(invalid)[0])
     by_mechanism = _shares_by_mechanism(simulation, invalid)
+    spoilt_note = (
+        f", {int(spoilt.sum())} whose inputs the preprocessor turned into NaN or inf"
+        if spoilt.any()
+        else ""
+    )
     summary = (
         f"{n_invalid} of {n_samples} simulations from {source} were invalid "
         f"({int(nonfinite.sum())} with NaN or inf, {int(failed.sum())} whose draw "
-        "raised"
+        f"raised{spoilt_note}"
         + "".join(
             f"; {name!r}: {bad} of {total}"
             for name, (bad, total) in by_mechanism.items()
@@ -135,6 +172,29 @@ def drop_invalid(
         stacklevel=2,
     )
     return simulation.take(~invalid), n_invalid
+
+
+def _spoilt_by_preprocessor(
+    simulation: Simulation, preprocessor: Any, is_fitted: bool
+) -> np.ndarray:
+    """Rows whose inputs ``preprocessor`` turns into NaN or inf (none without one).
+
+    Transformed in blocks, so that only a mask is kept of a large set.
+    """
+    spoilt = np.zeros(len(simulation), dtype=bool)
+    if preprocessor is None or not len(simulation):
+        return spoilt
+    X = simulation.X
+    if not is_fitted:
+        preprocessor = clone(preprocessor).fit(X)
+    for start in range(0, len(X), _BLOCK_ROWS):
+        block = slice(start, start + _BLOCK_ROWS)
+        with np.errstate(all="ignore"):
+            transformed = np.asarray(preprocessor.transform(X[block]), dtype=float)
+        spoilt[block] = ~np.isfinite(transformed.reshape(len(transformed), -1)).all(
+            axis=1
+        )
+    return spoilt
 
 
 def warn_dropped_online(

@@ -8,6 +8,7 @@ network's float32.
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -114,8 +115,22 @@ def match_simulated_feature_names(estimator: Any, X: Any) -> Any:
     )
 
 
-def numeric_targets(y: Any, estimator_name: str) -> np.ndarray:
+def numeric_targets(y: Any, estimator_name: str, source: str = "") -> np.ndarray:
     """``y`` as floats, or a ValueError that says a regressor needs numbers.
+
+    Parameters
+    ----------
+    y : array-like
+        The targets.
+    estimator_name : str
+        The estimator's name, for the message.
+    source : str, default=""
+        Where ``y`` came from, for the message (e.g. ``" from the simulator
+        SIR"``).
+
+    Returns
+    -------
+    ndarray of float
 
     Examples
     --------
@@ -134,13 +149,43 @@ def numeric_targets(y: Any, estimator_name: str) -> np.ndarray:
             first = y.ravel()[:1].tolist()[0] if y.size else None
             raise ValueError(
                 f"{estimator_name} needs numeric targets y; got dtype {y.dtype} "
-                f"(first value {first!r}). For class labels use "
+                f"(first value {first!r}){source}. For class labels use "
                 "SimulationGroundedClassifier."
             ) from None
     return y.astype(float)
 
 
-def as_network_inputs(scaled: np.ndarray, X: np.ndarray) -> np.ndarray:
+def check_hidden_layer_sizes(sizes: Any) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of ints, or a ValueError.
+
+    A size that is not an integer (``8.7``) is refused rather than truncated.
+
+    Examples
+    --------
+    >>> check_hidden_layer_sizes((64, 32))
+    (64, 32)
+    >>> check_hidden_layer_sizes(16)
+    (16,)
+    >>> check_hidden_layer_sizes((8.7,))
+    Traceback (most recent call last):
+    ...
+    ValueError: hidden_layer_sizes must be positive integers; got (8.7,).
+    """
+    values = np.atleast_1d(np.asarray(sizes, dtype=object))
+    valid = values.ndim == 1 and all(
+        isinstance(s, Integral) and not isinstance(s, bool) and int(s) >= 1
+        for s in values
+    )
+    if not valid:
+        raise ValueError(
+            f"hidden_layer_sizes must be positive integers; got {sizes!r}."
+        )
+    return tuple(int(s) for s in values)
+
+
+def as_network_inputs(
+    scaled: np.ndarray, X: np.ndarray, preprocessor: Any = None
+) -> np.ndarray:
     """Cast standardised inputs to float32, the network's precision, or refuse.
 
     Parameters
@@ -148,7 +193,10 @@ def as_network_inputs(scaled: np.ndarray, X: np.ndarray) -> np.ndarray:
     scaled : ndarray
         The standardised inputs (not copied when already float32).
     X : ndarray
-        The inputs before standardisation, for the message.
+        The inputs before standardisation (after ``preprocessor``), for the
+        message.
+    preprocessor : transformer, default=None
+        The fitted preprocessor that made ``X``, named when it made NaN or inf.
 
     Returns
     -------
@@ -163,16 +211,33 @@ def as_network_inputs(scaled: np.ndarray, X: np.ndarray) -> np.ndarray:
     Traceback (most recent call last):
     ...
     ValueError: X has values too large for the network: 1 values are not ...
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> as_network_inputs(np.array([[np.nan]]), np.array([[np.nan]]),
+    ...                   FunctionTransformer(np.log))
+    Traceback (most recent call last):
+    ...
+    ValueError: The preprocessor FunctionTransformer(func=<ufunc 'log'>) turned 1 ...
     """
     with np.errstate(over="ignore", invalid="ignore"):
         inputs = scaled.astype(np.float32, copy=False)
     finite = np.isfinite(inputs)
-    if not finite.all():
+    if finite.all():
+        return inputs
+    made = ~np.isfinite(np.asarray(X, dtype=float))
+    if preprocessor is not None and made.any():
+        rows = np.flatnonzero(made.any(axis=1) if made.ndim == 2 else made)
         raise ValueError(
-            f"X has values too large for the network: {int((~finite).sum())} "
-            "values are not finite once standardised by the statistics of the "
-            "training inputs and cast to float32 (largest absolute value in X: "
-            f"{np.abs(X).max():.3g}; float32 reaches {np.finfo(np.float32).max:.3g}"
-            "). Rescale the features, e.g. with a log transform as preprocessor."
+            f"The preprocessor {preprocessor!r} turned {int(made.sum())} values "
+            f"of X, in {len(rows)} rows (the first: row {int(rows[0])}), into "
+            "NaN or inf, which the network cannot take (a log of a negative "
+            "value, say). Make the preprocessor defined on every input "
+            "(np.log1p instead of np.log, or clip first)."
         )
-    return inputs
+    raise ValueError(
+        f"X has values too large for the network: {int((~finite).sum())} "
+        "values are not finite once standardised by the statistics of the "
+        "training inputs and cast to float32 (largest absolute value in X: "
+        f"{np.nanmax(np.abs(X)):.3g}; float32 reaches "
+        f"{np.finfo(np.float32).max:.3g}). Rescale the features, e.g. with a log "
+        "transform as preprocessor."
+    )

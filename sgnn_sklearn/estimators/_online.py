@@ -16,6 +16,7 @@ from ..simulators._parallel import (
     chunk_seeds,
     iter_simulated_chunks,
 )
+from ..simulators._validation import describe_simulator
 
 
 class SimulationStream(IterableDataset):
@@ -51,6 +52,9 @@ class SimulationStream(IterableDataset):
         ``encode``: the estimator's fault policy, which drops invalid rows or
         raises. With it, chunks may hold NaN, inf and draws that raised;
         without it they raise at once.
+    feature_names : tuple of str, default=None
+        The features of the fixed first chunk that the scalers were fitted
+        on; a chunk with other features is refused, naming both.
 
     Attributes
     ----------
@@ -80,6 +84,7 @@ class SimulationStream(IterableDataset):
         n_features: int | None = None,
         validation: tuple[np.ndarray, np.ndarray] | None = None,
         on_chunk: Callable[[Simulation], Simulation] | None = None,
+        feature_names: tuple[str, ...] | None = None,
     ) -> None:
         self.simulator = simulator
         self.n_samples = n_samples
@@ -90,6 +95,7 @@ class SimulationStream(IterableDataset):
         self.n_features = n_features
         self.validation = validation
         self.on_chunk = on_chunk
+        self.feature_names = feature_names
         self.n_drawn = 0
         self._epochs = 0
 
@@ -118,13 +124,25 @@ class SimulationStream(IterableDataset):
             n_jobs=self.n_jobs,
             group_size=effective_n_jobs(self.n_jobs),
         )
-        for (size, seed), part in zip(chunks, parts, strict=True):
+        for index, ((size, seed), part) in enumerate(zip(chunks, parts, strict=True)):
+            where = f"chunk {index + 1} of {len(chunks)} of epoch {self._epochs}"
             part = check_simulation(
                 part, self.simulator, size, allow_nonfinite=self.on_chunk is not None
             )
+            self._check_features(part, where)
             if self.on_chunk is not None:
                 part = self.on_chunk(part)
-            inputs, targets = self.encode(part)
+            try:
+                inputs, targets = self.encode(part)
+            except ValueError as error:
+                raise ValueError(
+                    f"The online stream's {where} could not be encoded as the "
+                    f"fixed first chunk was: {error} In online mode the scalers "
+                    "and the classes are fixed on that first chunk (at most "
+                    f"{DEFAULT_CHUNK_SIZE} simulations): a class, or values, too "
+                    "rare to occur there cannot be learnt. Raise the class's "
+                    "share in the simulator, or fit with simulation='offline'."
+                ) from error
             # Draws are i.i.d., but a simulator may return them grouped (by
             # mechanism, say); a shuffle within the chunk costs nothing.
             order = np.random.default_rng(seed).permutation(len(inputs))
@@ -133,8 +151,38 @@ class SimulationStream(IterableDataset):
                 yield inputs[rows], targets[rows]
             self.n_drawn += size
 
+    def _check_features(self, part: Simulation, where: str) -> None:
+        expected = self.feature_names
+        if expected is None or tuple(part.feature_names) == tuple(expected):
+            return
+        raise ValueError(
+            f"Simulator {describe_simulator(self.simulator)} returned "
+            f"{part.n_features} features {_abbreviate(part.feature_names)} in the "
+            f"online stream's {where}, but {len(expected)} features "
+            f"{_abbreviate(expected)} in the fixed first chunk the scalers were "
+            "fitted on: a simulator must return the same features on every call."
+        )
+
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         return self.epoch(batch_size=self.chunk_size)
+
+
+def _abbreviate(names: tuple[str, ...] | list[str], most: int = 6) -> str:
+    """Names for a message, the middle left out of a long list.
+
+    Examples
+    --------
+    >>> _abbreviate(("a", "b"))
+    "('a', 'b')"
+    >>> _abbreviate(tuple("abcdefgh"), most=4)
+    "('a', 'b', ..., 'g', 'h')"
+    """
+    names = tuple(names)
+    if len(names) <= most:
+        return repr(names)
+    head = ", ".join(repr(n) for n in names[: most // 2])
+    tail = ", ".join(repr(n) for n in names[-(most // 2) :])
+    return f"({head}, ..., {tail})"
 
 
 class ForgetBatches(Callback):

@@ -262,7 +262,14 @@ class SimulationGroundedRegressor(RegressorMixin, BaseSimulationGrounded):
                 "mechanisms have different target_names?); a regressor needs "
                 "targets shared by every sample."
             )
-        return np.asarray(simulation.y, dtype=float), tuple(simulation.target_names)
+        simulator = getattr(self, "simulator_", None)
+        source = (
+            ""
+            if simulator is None
+            else f" from the simulator {type(simulator).__name__}"
+        )
+        targets = numeric_targets(simulation.y, type(self).__name__, source)
+        return targets, tuple(simulation.target_names)
 
     def _fit_targets(
         self, y: np.ndarray, names: tuple[str, ...] | None = None

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._progress import report_draws
 from ._base import Simulator
 from ._prior import as_generator, check_prior
 from ._simulation import Simulation, no_errors
@@ -209,10 +210,13 @@ class FunctionSimulator(Simulator):
         def draw(i: int) -> dict[str, float]:
             return dict(zip(param_names, params[i].tolist(), strict=True))
 
-        results = Parallel(n_jobs=self.n_jobs)(
+        results = []
+        for result in Parallel(n_jobs=self.n_jobs, return_as="generator")(
             delayed(_call_one)(self.function, draw(i), int(seed), i)
             for i, seed in enumerate(seeds)
-        )
+        ):
+            results.append(result)
+            report_draws(1)
         errors = no_errors(len(params))
         for i, (_, _, error) in enumerate(results):
             errors[i] = error

@@ -9,7 +9,7 @@ import numpy as np
 from ._base import Simulator
 from ._prior import as_generator
 from ._simulation import Simulation, no_errors
-from ._validation import check_n_samples, check_simulation
+from ._validation import check_n_samples, check_simulation, refuse_simulator_class
 
 
 class MixtureSimulator(Simulator):
@@ -145,6 +145,7 @@ class MixtureSimulator(Simulator):
                     f"Mechanism names must be non-empty strings without '__'; got "
                     f"{name!r}."
                 )
+            refuse_simulator_class(simulator, f"Mechanism {name!r}")
             if not hasattr(simulator, "simulate"):
                 raise TypeError(
                     f"Mechanism {name!r} is a {type(simulator).__name__}, which has "

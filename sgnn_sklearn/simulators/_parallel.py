@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._progress import reporting_draws
 from ._prior import as_generator
 from ._simulation import Simulation
-from ._validation import check_n_samples, check_simulation, describe_simulator
+from ._validation import (
+    check_n_samples,
+    check_simulation,
+    describe_simulator,
+    refuse_simulator_class,
+)
 
 DEFAULT_CHUNK_SIZE = 8192
 
@@ -112,6 +119,7 @@ def iter_simulated_chunks(
     >>> [len(s) for s in iter_simulated_chunks(LinearGaussian(), chunks)]
     [4, 4, 2]
     """
+    check_n_jobs(n_jobs)
     n_chunks = len(chunks)
     group_size = n_chunks if group_size is None else max(1, int(group_size))
     for start in range(0, n_chunks, group_size):
@@ -119,25 +127,80 @@ def iter_simulated_chunks(
         if n_chunks == 1:
             yield _simulate_chunk(simulator, *chunks[0])
             continue
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_simulate_chunk)(simulator, *chunks[index], index, n_chunks)
+        # Unordered, so that a backend failure leaves the chunks that did come
+        # back known: the one lost is among the others, not the first pending.
+        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(_indexed_chunk)(simulator, *chunks[index], index, n_chunks)
             for index in group
         )
-        index = start
+        arrived: dict[int, Simulation] = {}
+        next_index = start
         try:
-            for part in results:
-                yield part
-                index += 1
+            for index, part in results:
+                arrived[index] = part
+                while next_index in arrived:
+                    yield arrived.pop(next_index)
+                    next_index += 1
         except Exception as exc:
             if hasattr(exc, _CHUNK_MARK):
                 raise
+            missing = [i for i in group if i >= next_index and i not in arrived]
             raise RuntimeError(
-                f"The joblib backend failed while simulating chunk {index + 1} of "
-                f"{n_chunks} ({chunks[index][0]} samples, random_state="
-                f"{chunks[index][1]}) with {describe_simulator(simulator)}: "
-                f"{exc!r}. Chunks 1 to {index} had come back; the simulation "
-                "is incomplete and was not used."
+                _lost_chunks_message(missing, n_chunks, chunks, simulator, exc)
             ) from exc
+
+
+def _indexed_chunk(
+    simulator: Any, size: int, seed: int, index: int, n_chunks: int
+) -> tuple[int, Simulation]:
+    return index, _simulate_chunk(simulator, size, seed, index, n_chunks)
+
+
+def _lost_chunks_message(
+    missing: list[int],
+    n_chunks: int,
+    chunks: list[tuple[int, int]],
+    simulator: Any,
+    exc: Exception,
+) -> str:
+    """Name the chunks that did not come back when the joblib backend failed."""
+    first = missing[0]
+    which = (
+        f"chunk {first + 1} of {n_chunks} ({chunks[first][0]} samples, "
+        f"random_state={chunks[first][1]})"
+        if len(missing) == 1
+        else f"one of chunks {', '.join(str(i + 1) for i in missing)} of "
+        f"{n_chunks} (the ones that had not come back)"
+    )
+    return (
+        f"The joblib backend failed while simulating {which} with "
+        f"{describe_simulator(simulator)}: {exc!r}. The other chunks had come "
+        "back; the simulation is incomplete and was not used."
+    )
+
+
+def check_n_jobs(n_jobs: Any) -> None:
+    """Raise unless ``n_jobs`` is None or a non-zero integer, as joblib takes it.
+
+    Examples
+    --------
+    >>> check_n_jobs(-1)
+    >>> check_n_jobs(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_jobs must be None or a non-zero integer (-1 for all cores); got 0.
+    """
+    if n_jobs is None:
+        return
+    if (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, numbers.Integral)
+        or n_jobs == 0
+    ):
+        raise ValueError(
+            "n_jobs must be None or a non-zero integer (-1 for all cores); got "
+            f"{n_jobs!r}."
+        )
 
 
 def simulate_chunked(
@@ -186,10 +249,20 @@ def simulate_chunked(
     >>> len(a), bool((a.X == b.X).all())
     (100, True)
     """
+    refuse_simulator_class(simulator)
     chunks = chunk_seeds(n_samples, random_state, chunk_size)
     parts = []
-    for part in iter_simulated_chunks(simulator, chunks, n_jobs=n_jobs):
-        parts.append(part)
-        if progress is not None:
-            progress(len(part))
+    drawn = 0  # of the chunk running in this thread, reported draw by draw
+
+    def count_draws(n_draws: int) -> None:
+        nonlocal drawn
+        drawn += n_draws
+        progress(n_draws)  # type: ignore[misc]
+
+    with reporting_draws(None if progress is None else count_draws):
+        for part in iter_simulated_chunks(simulator, chunks, n_jobs=n_jobs):
+            parts.append(part)
+            if progress is not None and len(part) > drawn:
+                progress(len(part) - drawn)
+            drawn = 0
     return parts[0] if len(parts) == 1 else Simulation.concatenate(parts)

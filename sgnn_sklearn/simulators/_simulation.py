@@ -98,13 +98,18 @@ class Simulation:
         True
         """
         idx = np.asarray(indices)
+
+        def rows(array: np.ndarray | None) -> np.ndarray | None:
+            # A simulator may have returned a list (of targets, mechanisms).
+            return None if array is None else np.asarray(array)[idx]
+
         return replace(
             self,
             X=self.X[idx],
-            y=None if self.y is None else self.y[idx],
+            y=rows(self.y),
             params=self.params[idx],
-            mechanism=None if self.mechanism is None else self.mechanism[idx],
-            errors=None if self.errors is None else self.errors[idx],
+            mechanism=rows(self.mechanism),
+            errors=rows(self.errors),
         )
 
     @classmethod

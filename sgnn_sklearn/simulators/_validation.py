@@ -23,6 +23,44 @@ def describe_simulator(simulator: Any) -> str:
     return type(simulator).__name__
 
 
+def refuse_simulator_class(obj: Any, what: str = "simulator") -> Any:
+    """Return ``obj``, or raise a TypeError when it is a simulator class.
+
+    A class has ``simulate`` too, as an unbound function, so it passes for a
+    simulator until ``simulate`` is called without its instance; the error
+    then names a missing ``n_samples``. This says what was passed instead.
+
+    Parameters
+    ----------
+    obj : object
+        What was passed where a simulator instance is expected.
+    what : str, default="simulator"
+        How to name it in the message.
+
+    Returns
+    -------
+    object
+        ``obj`` unchanged.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> refuse_simulator_class(LinearGaussian())
+    LinearGaussian()
+    >>> refuse_simulator_class(LinearGaussian)
+    Traceback (most recent call last):
+    ...
+    TypeError: simulator is the class LinearGaussian, not a simulator: pass an
+    instance, LinearGaussian() (with its parameters), instead.
+    """
+    if isinstance(obj, type) and hasattr(obj, "simulate"):
+        raise TypeError(
+            f"{what} is the class {obj.__name__}, not a simulator: pass an "
+            f"instance, {obj.__name__}() (with its parameters), instead."
+        )
+    return obj
+
+
 def check_n_samples(n_samples: Any, name: str = "n_samples") -> int:
     """Return ``n_samples`` as an int, or raise when it is not a positive integer.
 
@@ -62,6 +100,21 @@ def _check_numeric(array: np.ndarray, what: str, source: str) -> None:
         raise TypeError(
             f"{source} returned {what} of dtype {array.dtype}; expected real numbers."
         )
+
+
+def _as_object_array(values: Any) -> np.ndarray:
+    """One entry per row, even when the entries are themselves sequences.
+
+    Examples
+    --------
+    >>> _as_object_array([None, ValueError("x")]).shape
+    (2,)
+    """
+    if isinstance(values, np.ndarray):
+        return values
+    array = np.empty(len(values), dtype=object)
+    array[:] = list(values)
+    return array
 
 
 def nonfinite_rows(simulation: Simulation) -> np.ndarray:
@@ -218,6 +271,7 @@ def check_simulation(
     dtype('float64')
     """
     source = f"Simulator {describe_simulator(simulator)}"
+    refuse_simulator_class(simulator)
     if not isinstance(simulation, Simulation):
         raise TypeError(
             f"{source}.simulate returned {type(simulation).__name__}; expected a "
@@ -238,6 +292,7 @@ def check_simulation(
             f"({n}, {len(simulation.feature_names)}), one column per feature name "
             f"{tuple(simulation.feature_names)}."
         )
+    y = None
     if simulation.y is not None:
         y = _check_rows(simulation.y, "y", n, source)
         if y.ndim > 2:
@@ -258,20 +313,27 @@ def check_simulation(
             f"({n}, {len(simulation.param_names)}) for parameters "
             f"{simulation.param_names}."
         )
-    if simulation.mechanism is not None:
-        _check_rows(simulation.mechanism, "mechanism", n, source)
-    if simulation.errors is not None:
-        _check_rows(simulation.errors, "errors", n, source)
+    # Lists become arrays, so that rows can be taken by a mask or indices.
+    mechanism = (
+        None
+        if simulation.mechanism is None
+        else _check_rows(simulation.mechanism, "mechanism", n, source)
+    )
+    errors = (
+        None
+        if simulation.errors is None
+        else _check_rows(_as_object_array(simulation.errors), "errors", n, source)
+    )
     simulation = Simulation(
         X=X.astype(np.float64, copy=False),
-        y=simulation.y,
+        y=y,
         params=params.astype(np.float64, copy=False),
         feature_names=tuple(simulation.feature_names),
         target_names=tuple(simulation.target_names),
         param_names=tuple(simulation.param_names),
-        mechanism=simulation.mechanism,
+        mechanism=mechanism,
         mechanism_names=simulation.mechanism_names,
-        errors=simulation.errors,
+        errors=errors,
     )
     if not allow_nonfinite:
         failed = failed_rows(simulation)
