@@ -5,7 +5,7 @@ its parameters, then predict on real observations: ``est.fit(simulator)``,
 ``est.predict(X_real)``.
 """
 
-from . import attribution, datasets, diagnostics, plotting, simulators
+from . import attribution, calibration, datasets, diagnostics, plotting, simulators
 from ._caching import CacheWarning
 from ._persistence import ModelVersionWarning
 from ._version import __version__
@@ -18,6 +18,7 @@ __all__ = [
     "SimulationGroundedRegressor",
     "__version__",
     "attribution",
+    "calibration",
     "datasets",
     "diagnostics",
     "plotting",

@@ -5,13 +5,15 @@ it: whether its intervals hold the truth as often as they claim
 (:func:`interval_coverage`, :func:`coverage_curve`), whether its posterior
 is calibrated (:func:`sbc_ranks`), whether its probabilities are reliable
 (:func:`reliability_curve`), and how far real data lie from its simulations
-(:func:`simulation_gap`). Each result has a ``plot`` method
+(:func:`simulation_gap`) and whether they could have come from the
+simulator at all (:func:`simulation_gap_test`). Each result has a ``plot`` method
 (see :mod:`sgnn_sklearn.plotting`).
 """
 
 from ..estimators._memory import SimulationGapWarning
 from ._coverage import CoverageCurve, coverage_curve, interval_coverage
 from ._gap import SimulationGap, simulation_gap
+from ._gap_test import SimulationGapTest, simulation_gap_test
 from ._reliability import ReliabilityCurve, reliability_curve
 from ._sbc import SBCRanks, posterior_draws, sbc_ranks
 
@@ -20,6 +22,7 @@ __all__ = [
     "ReliabilityCurve",
     "SBCRanks",
     "SimulationGap",
+    "SimulationGapTest",
     "SimulationGapWarning",
     "coverage_curve",
     "interval_coverage",
@@ -27,4 +30,5 @@ __all__ = [
     "reliability_curve",
     "sbc_ranks",
     "simulation_gap",
+    "simulation_gap_test",
 ]

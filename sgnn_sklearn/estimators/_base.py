@@ -215,7 +215,9 @@ class BaseSimulationGrounded(BaseEstimator):
 
         With a simulator and real ``X``, a ``SimulationGapWarning`` says so
         when most real rows lie outside the simulated support (see
-        :meth:`simulation_gap`).
+        :meth:`simulation_gap`), and when at least 10 real rows are, as a
+        set, distinguishable from held-out simulations at the 5% level (see
+        :func:`sgnn_sklearn.diagnostics.simulation_gap_test`).
 
         Parameters
         ----------
@@ -459,7 +461,11 @@ class BaseSimulationGrounded(BaseEstimator):
                 "and simulated data must have the same features."
             )
         inputs = self._transform_inputs(X)
-        warn_if_outside_support(self.memory_bank_, self._embed_inputs(inputs))
+        embeddings = self._embed_inputs(inputs)
+        warn_if_outside_support(self.memory_bank_, embeddings)
+        from ..diagnostics._gap_test import warn_if_distinguishable
+
+        warn_if_distinguishable(self.memory_bank_, embeddings, self._seeds["memory"])
         if y is None or self.real_data == "ignore":
             if y is not None:
                 self._encode_targets(y)
