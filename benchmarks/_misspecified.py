@@ -4,7 +4,9 @@ The gap test's power (``gap_test_power.py``) and the conformal intervals'
 coverage (``conformal_coverage.py``) are measured on the same SGNN and the
 same five generators of real series as the ``misspecification`` experiment:
 an SIR simulator of 60 days of reported incidence, and test series that are
-well specified, overdispersed, delayed, cut by an intervention, or all three.
+well specified, overdispersed, delayed, cut by an intervention, or all three
+(built by the experiment from the public observation-model wrappers of
+:mod:`sgnn_sklearn.simulators`).
 """
 
 from __future__ import annotations

@@ -65,7 +65,9 @@ def main() -> None:
     )
     for i, (name, reality) in enumerate(generators().items()):
         start = time.perf_counter()
-        test = reality.simulate(N_TEST, random_state=[args.seed, i, 10**6])
+        test = reality.simulate(
+            N_TEST, random_state=np.random.default_rng([args.seed, i, 10**6])
+        )
         lower, upper = est.predict_interval(test.X, coverage=LEVEL)
         uncalibrated = interval_coverage(test.y, lower, upper)
         width = float(np.mean(upper - lower))
@@ -73,7 +75,8 @@ def main() -> None:
         widths, absolute = [], []
         for repetition in range(args.repetitions):
             labelled = reality.simulate(
-                max(N_LABELLED), random_state=[args.seed, i, repetition]
+                max(N_LABELLED),
+                random_state=np.random.default_rng([args.seed, i, repetition]),
             )
             for n in N_LABELLED:
                 covered, mean_width = calibrated(est, "normalized", labelled, n, test)

@@ -63,7 +63,8 @@ def main() -> None:
             simulation_gap_test(
                 est,
                 reality.simulate(
-                    args.n_real, random_state=[args.seed, i, repetition]
+                    args.n_real,
+                    random_state=np.random.default_rng([args.seed, i, repetition]),
                 ).X,
                 n_permutations=args.n_permutations,
                 alpha=ALPHA,
