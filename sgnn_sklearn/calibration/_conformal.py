@@ -83,7 +83,7 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         own Gaussian intervals were too narrow on these series.
     n_features_in_ : int
         Number of features of the series.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when the estimator has them.
 
     See Also
