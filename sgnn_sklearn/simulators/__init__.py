@@ -15,6 +15,8 @@ from ._latent import LatentSimulator
 from ._linear_gaussian import LinearGaussian
 from ._mixture import MixtureSimulator
 from ._parallel import simulate_chunked
+from ._prevalence import BinomialPrevalence
+from ._quadratic_gaussian import QuadraticGaussian
 from ._reporting import (
     DayOfWeekEffect,
     MissingReports,
@@ -26,6 +28,7 @@ from ._simulation import Simulation
 from ._validation import check_simulation
 
 __all__ = [
+    "BinomialPrevalence",
     "DayOfWeekEffect",
     "ExponentialGrowth",
     "FunctionSimulator",
@@ -37,6 +40,7 @@ __all__ = [
     "MissingReports",
     "MixtureSimulator",
     "Overdispersed",
+    "QuadraticGaussian",
     "ReportingDelay",
     "SEIR",
     "SIR",
