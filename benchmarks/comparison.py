@@ -1,4 +1,21 @@
-"""Side by side at one budget: the default regressor, MLPRegressor, sbi's NPE."""
+"""Against the posterior itself: the default regressor, MLPRegressor and sbi's NPE.
+
+Every method learns from the same simulations and is scored on the same test
+observations against each observation's reference posterior
+(:func:`sgnn_sklearn.diagnostics.reference_posterior`: exact for
+LinearGaussian, adaptive quadrature with a convergence check elsewhere):
+
+- posterior-mean error: the mean over test observations of the squared
+  distance of the predicted mean to the reference posterior mean (the
+  excess risk over the Bayes-optimal point estimate, free of the Bayes risk
+  that a comparison with the true parameter adds to every method);
+- the reference posterior mass inside each predicted 90% interval, averaged
+  over the test observations and over the worst decile of them (the tenth
+  with the least mass).
+
+Run it alone with ``python -m benchmarks --only comparison`` (about 30-40
+minutes on 2 busy cores; ``--quick`` takes a few minutes).
+"""
 
 from __future__ import annotations
 
@@ -11,34 +28,93 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sgnn_sklearn import SimulationGroundedRegressor
-from sgnn_sklearn.simulators import LinearGaussian, simulate_chunked
+from sgnn_sklearn.diagnostics import (
+    posterior_mass_inside,
+    posterior_mean_distance,
+    reference_posterior,
+)
+from sgnn_sklearn.simulators import (
+    SEIR,
+    SIR,
+    BinomialPrevalence,
+    LinearGaussian,
+    LogisticGrowth,
+    QuadraticGaussian,
+    simulate_chunked,
+)
 
 from ._common import SEED, timed
 
-NPE_SAMPLES = 500
+# Posterior draws per test observation from NPE: its mean and quantiles come
+# from them (Monte Carlo error 1/NPE_SAMPLES of the posterior variance).
+NPE_SAMPLES = 1_000
+COVERAGE = 0.9
+FULL = {"n_simulations": 10_000, "n_test": 200, "seeds": (0, 1, 2)}
+QUICK = {"n_simulations": 2_000, "n_test": 50, "seeds": (0,)}
 
 
-def _problems() -> dict[str, Any]:
-    from sgnn_sklearn import simulators
+def problems(quick: bool = False) -> dict[str, Any]:
+    """The benchmark problems: a reference posterior exists for each.
 
-    found: dict[str, Any] = {"LinearGaussian": LinearGaussian()}
-    if hasattr(simulators, "SIR"):
-        found["SIR (R0)"] = simulators.SIR()
+    Epidemics and growth have R0 (or r) and one other unknown (the reporting
+    rate, the carrying capacity); the other parameters are fixed, so the
+    reference posterior is a converged two-dimensional quadrature.
+    """
+    found = {
+        "LinearGaussian": LinearGaussian(),
+        "SIR (R0; rho unknown)": SIR(gamma=1 / 7, i0=5e-4),
+        "SEIR (R0; rho unknown)": SEIR(gamma=1 / 7, sigma=1 / 4, i0=5e-4),
+        "LogisticGrowth (r; K unknown)": LogisticGrowth(x0=10.0),
+        "QuadraticGaussian (two peaks)": QuadraticGaussian(),
+        "BinomialPrevalence (skewed)": BinomialPrevalence(),
+    }
+    if quick:
+        keep = ("LinearGaussian", "QuadraticGaussian (two peaks)")
+        return {name: found[name] for name in keep}
     return found
 
 
-def _error(sim: Any, test: Any, pred: np.ndarray) -> dict[str, float]:
-    """Posterior-mean error where the posterior is exact; else MSE against truth."""
-    pred = np.asarray(pred, dtype=float).reshape(test.y.shape)
-    out = {"mse_vs_truth": float(np.mean((pred - test.y) ** 2))}
-    if isinstance(sim, LinearGaussian):
-        out["posterior_mean_error"] = float(
-            np.mean((pred - sim.posterior_mean(test.X)) ** 2)
-        )
+def score(reference: Any, mean: Any, lower: Any = None, upper: Any = None) -> dict:
+    """Posterior-mean error and interval mass of one method's predictions.
+
+    Parameters
+    ----------
+    reference : ReferencePosterior
+        Of the test observations.
+    mean : array-like
+        Predicted posterior means, shaped like ``reference.mean``.
+    lower, upper : array-like, optional
+        Predicted 90% intervals; NaN scores when absent.
+
+    Returns
+    -------
+    dict
+        ``posterior_mean_error`` (mean squared distance), the same over the
+        mean posterior variance, and the mean and worst-decile mean of the
+        reference mass inside the intervals.
+    """
+    distance = posterior_mean_distance(reference, mean)
+    variance = np.mean(np.asarray(reference.std) ** 2)
+    out = {
+        "posterior_mean_error": float(np.mean(distance)),
+        "error / posterior var": float(np.mean(distance) / variance),
+    }
+    if lower is None or upper is None:
+        out.update({"mass in 90%": np.nan, "mass in 90%, worst decile": np.nan})
+        return out
+    mass = np.sort(np.ravel(posterior_mass_inside(reference, lower, upper)))
+    worst = mass[: max(1, len(mass) // 10)]
+    out.update(
+        {
+            "mass in 90%": float(mass.mean()),
+            "mass in 90%, worst decile": float(worst.mean()),
+        }
+    )
     return out
 
 
-def _sbi_prior(sim: Any) -> Any:
+def _box_prior(sim: Any) -> Any:
+    """sbi's prior over the one target: the simulator's prior of it."""
     import torch
     from sbi.utils import BoxUniform
 
@@ -50,91 +126,160 @@ def _sbi_prior(sim: Any) -> Any:
             ),
             1,
         )
-    low, high = sim.R0
+    low, high = getattr(sim, sim.target_names[0])
     return BoxUniform(torch.tensor([float(low)]), torch.tensor([float(high)]))
 
 
-def _npe(sim: Any, train: Any, test: Any) -> np.ndarray:
+def _npe(sim: Any, train: Any, X: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """sbi's NPE (its defaults) on the target: mean and 90% interval of samples."""
     import torch
     from sbi.inference import NPE
 
+    torch.manual_seed(seed)
     theta = torch.as_tensor(np.asarray(train.y, dtype=np.float32).reshape(-1, 1))
     x = torch.as_tensor(train.X.astype(np.float32))
-    inference = NPE(prior=_sbi_prior(sim), show_progress_bars=False)
+    inference = NPE(prior=_box_prior(sim), show_progress_bars=False)
     inference.append_simulations(theta, x).train()
     posterior = inference.build_posterior()
     samples = posterior.sample_batched(
         (NPE_SAMPLES,),
-        x=torch.as_tensor(test.X.astype(np.float32)),
+        x=torch.as_tensor(X.astype(np.float32)),
         show_progress_bars=False,
+    )[..., 0].numpy()
+    tail = (1 - COVERAGE) / 2
+    lower, upper = np.quantile(samples, [tail, 1 - tail], axis=0)
+    return {"mean": samples.mean(axis=0), "lower": lower, "upper": upper}
+
+
+def _have_sbi() -> bool:
+    try:
+        import sbi  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _run_seed(
+    name: str, sim: Any, test: Any, reference: Any, n: int, seed: int, npe: bool
+) -> list[dict[str, Any]]:
+    """Every method on one problem and seed, on the same simulations."""
+    base = {"problem": name, "n_simulations": n, "seed": seed}
+    rows = []
+
+    def add(method: str, t: dict[str, float], mean: Any, lower=None, upper=None):
+        mean = np.asarray(mean, dtype=float).reshape(np.shape(reference.mean))
+        mse = float(np.mean((mean - np.reshape(test.y, mean.shape)) ** 2))
+        rows.append(
+            {
+                **base,
+                "method": method,
+                "cpu_s": t["cpu_s"],
+                "wall_s": t["wall_s"],
+                **score(reference, mean, lower, upper),
+                "mse_vs_truth": mse,
+            }
+        )
+
+    est = SimulationGroundedRegressor(sim, n, random_state=seed)
+    with timed() as t_sgnn:
+        est.fit()
+    lower, upper = est.predict_interval(test.X, COVERAGE)
+    mean = est.predict(test.X)
+    add("SimulationGroundedRegressor (default)", t_sgnn, mean, lower, upper)
+
+    # The very simulations the SGNN trained on (same seed, same chunks).
+    with timed() as t_sim:
+        train = simulate_chunked(sim, n, random_state=est._seeds["simulate"])
+    mlp = make_pipeline(
+        StandardScaler(), MLPRegressor(early_stopping=True, random_state=seed)
     )
-    return samples.mean(dim=0)[:, 0].numpy()
+    with timed() as t_mlp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp.fit(train.X, np.ravel(train.y))
+    add(
+        "MLPRegressor (StandardScaler, early_stopping)",
+        _sum(t_sim, t_mlp),
+        mlp.predict(test.X),
+    )
+    if npe:
+        with timed() as t_npe, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = _npe(sim, train, test.X, seed)
+        add(
+            f"sbi NPE ({NPE_SAMPLES} samples)",
+            _sum(t_sim, t_npe),
+            out["mean"],
+            out["lower"],
+            out["upper"],
+        )
+    return rows
+
+
+def _sum(*times: dict[str, float]) -> dict[str, float]:
+    return {key: sum(t[key] for t in times) for key in ("cpu_s", "wall_s")}
+
+
+def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per problem and method: each figure's mean over the seeds."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = (row["problem"], row["n_simulations"], row["method"])
+        out.setdefault(key, {"problem": key[0], "n_simulations": key[1]})
+        out[key].setdefault("method", key[2])
+        out[key].setdefault("_rows", []).append(row)
+    summary = []
+    for entry in out.values():
+        seeds = entry.pop("_rows")
+        entry["seeds"] = ",".join(str(r["seed"]) for r in seeds)
+        for field in seeds[0]:
+            if field in ("problem", "n_simulations", "method", "seed"):
+                continue
+            entry[field] = float(np.mean([r[field] for r in seeds]))
+        summary.append(entry)
+    return summary
 
 
 def run(quick: bool) -> dict[str, Any]:
-    budgets = (10_000,) if quick else (10_000, 100_000)
-    try:
-        import sbi  # noqa: F401
-
-        have_sbi = True
-    except ImportError:
-        have_sbi = False
-    rows = []
-    for name, sim in _problems().items():
-        test = sim.simulate(2_000, random_state=SEED + 1)
-        for n in budgets:
-            est = SimulationGroundedRegressor(sim, n, random_state=SEED)
-            with timed() as t_sgnn:
-                est.fit()
-            base = {"problem": name, "n_simulations": n}
-            rows.append(
-                {
-                    **base,
-                    "method": "SimulationGroundedRegressor (default)",
-                    "wall_s": t_sgnn["wall_s"],
-                    "cpu_s": t_sgnn["cpu_s"],
-                    **_error(sim, test, est.predict(test.X)),
-                }
+    budget = QUICK if quick else FULL
+    npe = _have_sbi()
+    per_seed, notes = [], []
+    for name, sim in problems(quick).items():
+        test = sim.simulate(budget["n_test"], random_state=SEED + 1)
+        with timed() as t_ref, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reference = reference_posterior(sim, test.X, random_state=SEED)
+        notes.append(
+            f"{name}: reference posterior {reference.method}, "
+            f"{int(reference.converged.sum())}/{len(test.X)} observations converged "
+            f"(largest change of a posterior mean on doubling the grid "
+            f"{float(reference.change.max()):.2g} posterior sd), median ESS "
+            f"{float(np.median(reference.ess)):.0f}, {t_ref['cpu_s']:.0f} s CPU"
+            + "".join(f"; warning: {w.message}" for w in caught)
+        )
+        for seed in budget["seeds"]:
+            per_seed += _run_seed(
+                name, sim, test, reference, budget["n_simulations"], seed, npe
             )
-            # The very simulations the SGNN trained on (same seed, same chunks).
-            with timed() as t_sim:
-                train = simulate_chunked(sim, n, random_state=est._seeds["simulate"])
-            mlp = make_pipeline(
-                StandardScaler(), MLPRegressor(early_stopping=True, random_state=SEED)
-            )
-            with timed() as t_mlp, warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                mlp.fit(train.X, np.ravel(train.y))
-            rows.append(
-                {
-                    **base,
-                    "method": "MLPRegressor (StandardScaler, early_stopping)",
-                    "wall_s": t_sim["wall_s"] + t_mlp["wall_s"],
-                    "cpu_s": t_sim["cpu_s"] + t_mlp["cpu_s"],
-                    **_error(sim, test, mlp.predict(test.X)),
-                }
-            )
-            if have_sbi:
-                with timed() as t_npe, warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    pred = _npe(sim, train, test)
-                rows.append(
-                    {
-                        **base,
-                        "method": f"sbi NPE (mean of {NPE_SAMPLES} samples)",
-                        "wall_s": t_sim["wall_s"] + t_npe["wall_s"],
-                        "cpu_s": t_sim["cpu_s"] + t_npe["cpu_s"],
-                        **_error(sim, test, pred),
-                    }
-                )
-    notes = [
+    notes += [
         "All methods learn from the same simulations (the SGNN's own, re-drawn "
-        "with its seed); MLPRegressor's and NPE's times include simulating them.",
-        "posterior_mean_error: mean squared distance to the exact posterior mean "
-        "(LinearGaussian only); mse_vs_truth: against the true parameter (it "
-        "adds the Bayes risk).",
-        "NPE time includes drawing the posterior samples for the 2000 test series.",
+        "with its seed) and are scored on the same test observations; each "
+        "figure is the mean over seeds "
+        + ", ".join(str(s) for s in budget["seeds"])
+        + " (per-seed rows in results.json, 'per_seed').",
+        "posterior_mean_error: mean squared distance of the predicted mean to "
+        "the reference posterior mean; 'error / posterior var' divides it by "
+        "the mean posterior variance (the Bayes risk). mse_vs_truth: against "
+        "the true parameter (it adds the Bayes risk).",
+        "mass in 90%: reference posterior mass inside the predicted 90% "
+        "interval, mean over test observations; worst decile: mean over the "
+        "tenth of observations with the least mass. MLPRegressor gives no "
+        "interval; NPE's is the 5%-95% range of its samples.",
+        "cpu_s: CPU seconds of this process (torch with one thread), "
+        "simulation included for every method; NPE's includes drawing "
+        f"{NPE_SAMPLES} posterior samples per test observation.",
     ]
-    if not have_sbi:
-        notes.append("sbi is not installed: NPE skipped (pip install sbi).")
-    return {"rows": rows, "notes": notes}
+    if not npe:
+        notes.append(
+            "sbi is not installed: NPE skipped (pip install -e '.[benchmarks]')."
+        )
+    return {"rows": summarise(per_seed), "per_seed": per_seed, "notes": notes}
