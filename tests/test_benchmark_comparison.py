@@ -3,11 +3,9 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("benchmarks.comparison")
-from benchmarks.comparison import _run_seed, problems, score, summarise  # noqa: E402
-
-from sgnn_sklearn.diagnostics import reference_posterior  # noqa: E402
-from sgnn_sklearn.simulators import LinearGaussian  # noqa: E402
+from benchmarks.comparison import _run_seed, problems, score, summarise
+from sgnn_sklearn.diagnostics import reference_posterior
+from sgnn_sklearn.simulators import LinearGaussian
 
 
 def test_score_against_the_exact_posterior():
