@@ -75,6 +75,10 @@ class ReferencePosterior:
         grid did not cut the posterior off.
     method : str
         ``"exact"`` or ``"grid"``.
+    _nodes, _cdf : ndarray of shape (n_obs, n_targets, n_nodes)
+        Each target's marginal CDF, piecewise linear between the nodes (the
+        values at the nodes, and the CDF there); read through
+        :meth:`quantiles` and :meth:`cdf`.
 
     Examples
     --------
@@ -99,8 +103,6 @@ class ReferencePosterior:
     change: np.ndarray
     converged: np.ndarray
     method: str
-    # Each target's marginal CDF, piecewise linear between the nodes:
-    # values at the nodes (n_obs, n_targets, n_nodes) and the CDF there.
     _nodes: np.ndarray = field(repr=False)
     _cdf: np.ndarray = field(repr=False)
 
@@ -157,6 +159,7 @@ class ReferencePosterior:
         Returns
         -------
         ndarray shaped like ``mean``
+            The posterior CDF of each target at its value.
 
         Examples
         --------
@@ -328,6 +331,8 @@ def reference_posterior(
     Returns
     -------
     ReferencePosterior
+        Per observation: means, sds, quantiles, weighted draws, evidence and
+        the convergence figures.
 
     Raises
     ------

@@ -131,6 +131,7 @@ class BinomialPrevalence(Simulator):
         Returns
         -------
         ndarray of shape (n_samples,)
+            The log-likelihood of each observation.
 
         Examples
         --------
@@ -164,6 +165,7 @@ class BinomialPrevalence(Simulator):
         Returns
         -------
         ndarray of shape (n_samples,)
+            The posterior mean of the prevalence given each observation.
 
         Examples
         --------

@@ -152,6 +152,7 @@ class QuadraticGaussian(Simulator):
         Returns
         -------
         ndarray of shape (n_samples,)
+            The log-likelihood of each observation.
 
         Examples
         --------
