@@ -121,7 +121,7 @@ def _run_section(name: str, args: argparse.Namespace, sections: dict) -> None:
     elif name == "comparison":
         from . import comparison
 
-        sections["comparison"] = comparison.run(args.quick)
+        sections["comparison"] = comparison.run(args.quick, args.seeds)
     elif name == "amortisation":
         from . import amortisation
 
@@ -140,6 +140,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument(
         "--max-budget", type=int, default=1_000_000, help="largest fit budget"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="seeds of the comparison (default 0 1 2; 0 with --quick)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)

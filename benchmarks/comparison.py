@@ -239,8 +239,10 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return summary
 
 
-def run(quick: bool) -> dict[str, Any]:
-    budget = QUICK if quick else FULL
+def run(quick: bool, seeds: Any = None) -> dict[str, Any]:
+    budget = dict(QUICK if quick else FULL)
+    if seeds is not None:
+        budget["seeds"] = tuple(seeds)
     npe = _have_sbi()
     per_seed, notes = [], []
     for name, sim in problems(quick).items():
