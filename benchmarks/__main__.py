@@ -121,7 +121,9 @@ def _run_section(name: str, args: argparse.Namespace, sections: dict) -> None:
     elif name == "comparison":
         from . import comparison
 
-        sections["comparison"] = comparison.run(args.quick, args.seeds)
+        sections["comparison"] = comparison.run(
+            args.quick, args.seeds, partial=args.out / "comparison_partial.json"
+        )
     elif name == "amortisation":
         from . import amortisation
 

@@ -19,7 +19,9 @@ minutes on 2 busy cores; ``--quick`` takes a few minutes).
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,11 +64,11 @@ def problems(quick: bool = False) -> dict[str, Any]:
     """
     found = {
         "LinearGaussian": LinearGaussian(),
-        "SIR (R0; rho unknown)": SIR(gamma=1 / 7, i0=5e-4),
-        "SEIR (R0; rho unknown)": SEIR(gamma=1 / 7, sigma=1 / 4, i0=5e-4),
-        "LogisticGrowth (r; K unknown)": LogisticGrowth(x0=10.0),
         "QuadraticGaussian (two peaks)": QuadraticGaussian(),
         "BinomialPrevalence (skewed)": BinomialPrevalence(),
+        "LogisticGrowth (r; K unknown)": LogisticGrowth(x0=10.0),
+        "SIR (R0; rho unknown)": SIR(gamma=1 / 7, i0=5e-4),
+        "SEIR (R0; rho unknown)": SEIR(gamma=1 / 7, sigma=1 / 4, i0=5e-4),
     }
     if quick:
         keep = ("LinearGaussian", "QuadraticGaussian (two peaks)")
@@ -239,7 +241,11 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return summary
 
 
-def run(quick: bool, seeds: Any = None) -> dict[str, Any]:
+def run(quick: bool, seeds: Any = None, partial: Path | None = None) -> dict[str, Any]:
+    """Score every method on every problem; rows also go to ``partial`` as they come.
+
+    A long run that is stopped keeps the problems it finished there.
+    """
     budget = dict(QUICK if quick else FULL)
     if seeds is not None:
         budget["seeds"] = tuple(seeds)
@@ -262,6 +268,10 @@ def run(quick: bool, seeds: Any = None) -> dict[str, Any]:
             per_seed += _run_seed(
                 name, sim, test, reference, budget["n_simulations"], seed, npe
             )
+            if partial is not None:
+                partial.parent.mkdir(parents=True, exist_ok=True)
+                content = {"per_seed": per_seed, "notes": notes}
+                partial.write_text(json.dumps(content, indent=1, default=float))
     notes += [
         "All methods learn from the same simulations (the SGNN's own, re-drawn "
         "with its seed) and are scored on the same test observations; each "
