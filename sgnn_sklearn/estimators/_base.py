@@ -99,14 +99,17 @@ class BaseSimulationGrounded(BaseEstimator):
         "simulator": [HasMethods(["simulate"]), None],
         "n_simulations": [Interval(Integral, 1, None, closed="left")],
         "architecture": [StrOptions(set(ARCHITECTURES)), callable],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": ["array-like", StrOptions({"auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "preprocessor": [HasMethods(["fit", "transform"]), None],
         "real_data": [StrOptions({"finetune", "ignore"})],
         "finetune_lr": [Interval(Real, 0, None, closed="neither"), None],
@@ -123,6 +126,9 @@ class BaseSimulationGrounded(BaseEstimator):
         "on_invalid": [StrOptions({"drop", "raise"})],
         "min_valid_fraction": [Interval(Real, 0, 1, closed="both")],
         "memory_bank_size": [Interval(Integral, 0, None, closed="left")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions({"constant", "plateau"})],
     }
 
     def __init__(
@@ -151,6 +157,9 @@ class BaseSimulationGrounded(BaseEstimator):
         on_invalid: str = "drop",
         min_valid_fraction: float = 0.5,
         memory_bank_size: int = 10_000,
+        n_estimators: int = 1,
+        weight_decay: float = 0.0,
+        lr_schedule: str = "constant",
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -175,6 +184,9 @@ class BaseSimulationGrounded(BaseEstimator):
         self.on_invalid = on_invalid
         self.min_valid_fraction = min_valid_fraction
         self.memory_bank_size = memory_bank_size
+        self.n_estimators = n_estimators
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
 
     # -- what subclasses provide -------------------------------------------------
 
@@ -560,7 +572,7 @@ class BaseSimulationGrounded(BaseEstimator):
                     "early_stopping",
                     EarlyStopping(
                         monitor="train_loss" if validation is None else "valid_loss",
-                        patience=self.n_iter_no_change,
+                        patience=self._patience(),
                         load_best=True,
                     ),
                 )
@@ -657,6 +669,10 @@ class BaseSimulationGrounded(BaseEstimator):
         self._interrupted = warn_if_interrupted(
             guard, self.net_, type(self).__name__, on_interrupt_note or ""
         )
+
+    def _patience(self) -> int:
+        """Epochs without improvement before early stopping ends training."""
+        return int(self.n_iter_no_change)
 
     def _module(self) -> tuple[Any, dict[str, Any]]:
         module = (

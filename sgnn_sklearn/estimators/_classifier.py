@@ -13,11 +13,11 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 
 from ..simulators import Simulation
-from ._base import BaseSimulationGrounded
+from ._ensemble import EnsembleBase
 from ._inference import ReproducibleNetClassifier
 
 
-class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
+class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
     """Neural network classifier trained on simulations from a mechanistic model.
 
     Trained with cross-entropy on draws from the simulator under its prior,
@@ -39,8 +39,10 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         ``early_stopping``. See :class:`SimulationGroundedRegressor`.
     architecture : {"mlp", "cnn"} or torch.nn.Module class, default="mlp"
         See :class:`SimulationGroundedRegressor`.
-    hidden_layer_sizes : tuple of int, default=(128, 128)
-        Width of each hidden layer.
+    hidden_layer_sizes : tuple of int or "auto", default=(128, 128)
+        Width of each hidden layer. ``"auto"``: two layers whose width
+        follows the number of training samples; see
+        :class:`SimulationGroundedRegressor`.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
     max_epochs : int, default=100
@@ -55,8 +57,9 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         ``n_iter_no_change`` epochs, and keep the best weights.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
+    n_iter_no_change : int or "auto", default=10
+        Patience of early stopping, in epochs; ``"auto"`` follows the number
+        of training samples (see :class:`SimulationGroundedRegressor`).
     preprocessor : scikit-learn transformer, default=None
         Feature preprocessing fitted on the simulated inputs and applied to
         every input; see the Notes of :class:`SimulationGroundedRegressor`.
@@ -99,13 +102,26 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         It holds ``memory_bank_size * (n_features + width of the last hidden
         layer)`` floats; 0 keeps none. Online, the bank is drawn from the
         fixed first chunk, so it holds at most 8192 simulations.
+    n_estimators : int, default=1
+        Number of networks trained on the same simulations (a deep
+        ensemble); ``predict_proba`` averages their probabilities. See
+        :class:`SimulationGroundedRegressor`.
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW); 0 trains with Adam.
+    lr_schedule : {"constant", "plateau"}, default="constant"
+        ``"plateau"`` cuts the learning rate on a plateau of the monitored
+        loss; see :class:`SimulationGroundedRegressor`.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels (mechanism names for a mixture).
     net_ : skorch.NeuralNetClassifier
-        The trained network.
+        The trained network (the first member of an ensemble): its last
+        hidden layer is what ``explain_mechanism``, ``simulation_gap`` and
+        the memory bank use.
+    nets_ : list of skorch.NeuralNetClassifier
+        The ``n_estimators`` trained networks; ``nets_[0]`` is ``net_``.
     simulator_ : object or None
         The simulator trained on, or None.
     n_simulations_ : int
@@ -211,7 +227,7 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         return ReproducibleNetClassifier(
             criterion=torch.nn.CrossEntropyLoss,
             classes=np.arange(len(self.classes_)),
-            **kwargs,
+            **self._with_recipe(kwargs),
         )
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -238,8 +254,11 @@ class SimulationGroundedClassifier(ClassifierMixin, BaseSimulationGrounded):
         True
         """
         inputs = self._network_inputs(X)
-        proba = self.net_.predict_proba(inputs).astype(np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)
+        members = []
+        for net in self._members():
+            proba = net.predict_proba(inputs).astype(np.float64)
+            members.append(proba / proba.sum(axis=1, keepdims=True))
+        return members[0] if len(members) == 1 else np.mean(members, axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict the most probable class.

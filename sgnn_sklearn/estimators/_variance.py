@@ -10,6 +10,7 @@ mean is therefore the squared-loss network's, bit for bit.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
@@ -129,6 +130,8 @@ class GaussianHead(nn.Module):
             self.log_variance = nn.Sequential(nn.Linear(width, width), nn.ReLU(), final)
             nn.init.zeros_(final.weight)
             nn.init.zeros_(final.bias)
+        # Set by fit_quantile_head when the estimator learns quantiles.
+        self.quantile_head: nn.Module | None = None
 
     def embed(self, X: torch.Tensor) -> torch.Tensor:
         """The last hidden layer of the mean network."""
@@ -166,6 +169,38 @@ def gaussian_nll(log_var: torch.Tensor, squared_residual: torch.Tensor) -> torch
     0.5
     """
     return 0.5 * (log_var + squared_residual * torch.exp(-log_var)).mean()
+
+
+def frozen_residuals(
+    module: GaussianHead,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    batch_size: int,
+    device: str,
+) -> tuple[np.ndarray, torch.Tensor]:
+    """The frozen network's residuals and last hidden layer, computed once.
+
+    What the uncertainty heads learn from: they read the hidden layer and
+    model the residual ``targets - mean``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sgnn_sklearn.estimators._networks import MLP
+    >>> net = GaussianHead(MLP, n_features=2, n_outputs=1, hidden_layer_sizes=(4,))
+    >>> residual, hidden = frozen_residuals(net, np.zeros((3, 2), np.float32),
+    ...                                     np.ones(3, np.float32), 8, "cpu")
+    >>> residual.shape, tuple(hidden.shape)
+    ((3, 1), (3, 4))
+    """
+    mean, embedded = run_in_batches(
+        module,
+        module.mean_and_hidden,
+        inputs,
+        max(batch_size, PREDICT_BATCH_SIZE),
+        device,
+    )
+    return targets.reshape(len(targets), -1) - mean, torch.as_tensor(embedded)
 
 
 def fit_variance_head(
@@ -209,15 +244,8 @@ def fit_variance_head(
     >>> bool(abs(float(log_var.mean()) - np.log(residual_variance)) < 0.2)
     True
     """
-    mean, embedded = run_in_batches(
-        module,
-        module.mean_and_hidden,
-        inputs,
-        max(batch_size, PREDICT_BATCH_SIZE),
-        device,
-    )
-    squared = torch.as_tensor((targets.reshape(len(targets), -1) - mean) ** 2)
-    hidden = torch.as_tensor(embedded)
+    residual, hidden = frozen_residuals(module, inputs, targets, batch_size, device)
+    squared = torch.as_tensor(residual**2)
     head = module.log_variance
     if not warm_start:
         final = head[-1]
@@ -226,30 +254,78 @@ def fit_variance_head(
             floor = float(np.exp(LOG_VARIANCE_BOUNDS[0]))
             initial = squared[train].mean(dim=0).clamp_min(floor).log()
             final.bias.copy_(initial.to(final.bias.device))
+
+    def loss(rows: Any) -> torch.Tensor:
+        log_var = module.log_variance_of(hidden[rows].to(device))
+        return gaussian_nll(log_var, squared[rows].to(device))
+
+    train_head(
+        head,
+        loss,
+        train,
+        valid,
+        lr=lr,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        patience=patience,
+        seed=seed,
+    )
+
+
+def train_head(
+    head: nn.Module,
+    loss: Callable[[Any], torch.Tensor],
+    train: np.ndarray,
+    valid: np.ndarray | None,
+    *,
+    lr: float,
+    batch_size: int,
+    max_epochs: int,
+    patience: int | None,
+    seed: int,
+) -> None:
+    """Fit a head by Adam on ``loss(rows)``, with early stopping on ``valid``.
+
+    ``loss(rows)`` is the mean loss of the given rows (indices). With
+    ``patience`` set, training stops when the loss on the ``valid`` rows (or,
+    without them, on the ``train`` rows) has not improved for ``patience``
+    epochs, and the best weights are kept. The head is left in eval mode.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> head = torch.nn.Linear(1, 1)
+    >>> x, y = torch.ones(20, 1), torch.full((20, 1), 2.0)
+    >>> train_head(head, lambda rows: ((head(x[rows]) - y[rows]) ** 2).mean(),
+    ...            np.arange(15), None, lr=0.05, batch_size=5,
+    ...            max_epochs=300, patience=None, seed=0)
+    >>> with torch.no_grad():
+    ...     bool(abs(float(head(torch.ones(1, 1))) - 2.0) < 0.05)
+    True
+    """
     monitor = train if valid is None or len(valid) == 0 else valid
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(head.parameters(), lr=lr)
     train_rows = torch.as_tensor(train)
 
-    def monitored_nll() -> float:
+    def monitored() -> float:
         with torch.no_grad():
-            log_var = module.log_variance_of(hidden[monitor].to(device))
-            return float(gaussian_nll(log_var, squared[monitor].to(device)))
+            return float(loss(monitor))
 
-    best, best_state, since_best = monitored_nll(), copy.deepcopy(head.state_dict()), 0
+    best, best_state, since_best = monitored(), copy.deepcopy(head.state_dict()), 0
     for _ in range(max_epochs):
         head.train()
         order = train_rows[torch.randperm(len(train_rows), generator=generator)]
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             optimizer.zero_grad()
-            log_var = module.log_variance_of(hidden[rows].to(device))
-            gaussian_nll(log_var, squared[rows].to(device)).backward()
+            loss(rows).backward()
             optimizer.step()
         if patience is None:
             best_state = head.state_dict()
             continue
-        score = monitored_nll()
+        score = monitored()
         if score < best:
             best, best_state, since_best = score, copy.deepcopy(head.state_dict()), 0
         else:

@@ -1,0 +1,209 @@
+"""Deep ensembles and the training recipe shared by the regressor and the classifier.
+
+``n_estimators`` networks are trained on the same simulations and the same
+validation share, each from its own initialisation and shuffling; the
+predictions combine them (the classifier averages probabilities, the
+regressor takes the mixture's mean and total variance). The first member is
+trained exactly as a single network would be, so ``n_estimators=1`` is the
+plain fit, bit for bit.
+
+The recipe's other options live here too: weight decay (AdamW), the
+learning rate divided on a plateau of the monitored loss (skorch's
+``LRScheduler`` with ``ReduceLROnPlateau``), and widths and patience that
+follow the number of training samples (``"auto"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from skorch.callbacks import LRScheduler
+
+from ._base import BaseSimulationGrounded
+from ._networks import ARCHITECTURES
+from ._online import SimulationStream
+
+# "auto" width: two hidden layers whose width grows with the training set,
+# between these bounds (see auto_layer_sizes).
+AUTO_WIDTH_BOUNDS = (64, 256)
+# "auto" patience: this many epochs at 10,000 training samples, more for
+# fewer samples (fewer optimiser steps per epoch), between these bounds.
+AUTO_PATIENCE_AT_10K = 10
+AUTO_PATIENCE_BOUNDS = (10, 40)
+# The plateau schedule divides the learning rate by this factor when the
+# monitored loss has not improved for a third of the early-stopping patience.
+PLATEAU_FACTOR = 0.3
+
+
+def member_seed(seed: int, member: int) -> int:
+    """The torch seed of ensemble member ``member``, derived from the fit's seed.
+
+    Member 0 keeps the fit's own seed, so that a one-member ensemble is the
+    plain network bit for bit; the others get independent seeds.
+
+    Examples
+    --------
+    >>> member_seed(7, 0)
+    7
+    >>> member_seed(7, 1) != member_seed(7, 2) != 7
+    True
+    """
+    if member == 0:
+        return int(seed)
+    state = np.random.SeedSequence([int(seed), int(member)]).generate_state(1)
+    return int(state[0] % np.iinfo(np.int32).max)
+
+
+def auto_layer_sizes(n_train: int) -> tuple[int, int]:
+    """Two hidden layers whose width follows the number of training samples.
+
+    The width is the power of two nearest to ``sqrt(n_train) * 1.28``
+    (128 at 10,000 samples), kept within ``AUTO_WIDTH_BOUNDS``.
+
+    Examples
+    --------
+    >>> auto_layer_sizes(1_000), auto_layer_sizes(10_000), auto_layer_sizes(10**6)
+    ((64, 64), (128, 128), (256, 256))
+    """
+    low, high = AUTO_WIDTH_BOUNDS
+    width = 2 ** round(np.log2(max(1.28 * np.sqrt(max(n_train, 1)), 1)))
+    width = int(np.clip(width, low, high))
+    return width, width
+
+
+def auto_patience(n_train: int) -> int:
+    """Early-stopping patience that follows the number of training samples.
+
+    Small sets take few optimiser steps per epoch, so they are given more
+    epochs: ``AUTO_PATIENCE_AT_10K * sqrt(10_000 / n_train)``, within
+    ``AUTO_PATIENCE_BOUNDS``.
+
+    Examples
+    --------
+    >>> auto_patience(1_000), auto_patience(10_000), auto_patience(100_000)
+    (32, 10, 10)
+    """
+    low, high = AUTO_PATIENCE_BOUNDS
+    value = AUTO_PATIENCE_AT_10K * np.sqrt(10_000 / max(n_train, 1))
+    return int(np.clip(round(value), low, high))
+
+
+class EnsembleBase(BaseSimulationGrounded):
+    """Base class that trains ``n_estimators`` networks and the recipe's options.
+
+    Subclasses combine the members' predictions (``nets_``); ``net_`` is the
+    first member, whose last hidden layer serves ``explain_mechanism``,
+    ``simulation_gap`` and the memory bank.
+    """
+
+    # Declared for type checkers: assigned in ``_train``.
+    nets_: list[Any]
+
+    def _train(
+        self,
+        X: Any,
+        targets: Any,
+        n_outputs: int | None,
+        *,
+        presplit: bool = False,
+        finetune: bool = False,
+        on_interrupt_note: str | None = None,
+    ) -> None:
+        if isinstance(X, SimulationStream):
+            self._n_train = X.n_samples
+        else:
+            self._n_train = len(X) - self._n_validation(len(X))
+        n_members = len(self._members()) if finetune else self.n_estimators
+        seed = self._seeds["torch"]
+        trained: list[Any] = []
+        epochs: list[int] = []
+        try:
+            for member in range(n_members):
+                self._seeds["torch"] = member_seed(seed, member)
+                if finetune:
+                    self.net_ = self._members()[member]
+                super()._train(
+                    X,
+                    targets,
+                    n_outputs,
+                    presplit=presplit,
+                    finetune=finetune,
+                    on_interrupt_note=on_interrupt_note,
+                )
+                trained.append(self.net_)
+                epochs.append(self.n_epochs_)
+                if self._interrupted:
+                    break
+        finally:
+            self._seeds["torch"] = seed
+        # An interrupted fine-tuning keeps the members it did not reach as they were.
+        self.nets_ = trained + (self._members()[len(trained) :] if finetune else [])
+        self.net_ = self.nets_[0]
+        self.n_epochs_ = epochs[0]
+        self._after_training(X, targets, presplit=presplit, finetune=finetune)
+
+    def _after_training(
+        self, X: Any, targets: Any, *, presplit: bool, finetune: bool
+    ) -> None:
+        """What follows the members' training (the regressor's uncertainty heads)."""
+
+    def _patience(self) -> int:
+        if self.n_iter_no_change == "auto":
+            return auto_patience(self._n_train)
+        return int(self.n_iter_no_change)
+
+    def _module(self) -> tuple[Any, dict[str, Any]]:
+        module, kwargs = super()._module() if self._fixed_width() else (None, {})
+        if module is None:
+            module = (
+                ARCHITECTURES[self.architecture]
+                if isinstance(self.architecture, str)
+                else self.architecture
+            )
+            kwargs = {
+                "hidden_layer_sizes": auto_layer_sizes(self._n_train),
+                "dropout": self.dropout,
+            }
+        return module, kwargs
+
+    def _fixed_width(self) -> bool:
+        return not isinstance(self.hidden_layer_sizes, str)  # "auto" is the only str
+
+    def _with_recipe(self, net_kwargs: dict[str, Any]) -> dict[str, Any]:
+        """skorch net options with weight decay and the learning-rate schedule added.
+
+        With the defaults (no weight decay, a constant rate) they are returned
+        unchanged, so the network is trained exactly as before these options.
+        """
+        net_kwargs = dict(net_kwargs)
+        if self.weight_decay > 0:
+            net_kwargs["optimizer"] = torch.optim.AdamW
+            net_kwargs["optimizer__weight_decay"] = self.weight_decay
+        if self.lr_schedule == "plateau":
+            monitor = (
+                "train_loss" if net_kwargs["train_split"] is None else "valid_loss"
+            )
+            schedule = LRScheduler(
+                policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+                monitor=monitor,
+                factor=PLATEAU_FACTOR,
+                patience=max(1, self._patience() // 3),
+            )
+            net_kwargs["callbacks"] = [
+                *net_kwargs["callbacks"],
+                ("lr_plateau", schedule),
+            ]
+        return net_kwargs
+
+    def _members(self) -> list[Any]:
+        """The trained networks (a model pickled before ensembles has only ``net_``)."""
+        return self.__dict__.get("nets_") or [self.net_]
+
+    def _member_seeds(self, offset: int) -> list[int]:
+        """Each member's seed for what follows its training (heads), plus ``offset``."""
+        return [
+            member_seed(self._seeds["torch"], member) + offset
+            for member in range(len(self._members()))
+        ]
