@@ -25,6 +25,7 @@ from ._reporting import (
     UnderReported,
 )
 from ._simulation import Simulation
+from ._truncated import TruncatedSimulator
 from ._validation import check_simulation
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "SIR",
     "Simulation",
     "Simulator",
+    "TruncatedSimulator",
     "UnderReported",
     "check_simulation",
     "simulate_chunked",
