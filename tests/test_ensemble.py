@@ -159,9 +159,9 @@ def test_auto_width_and_patience_follow_the_budget():
         for m in est.net_.module_.base.modules()
         if isinstance(m, torch.nn.Linear)
     ][:-1]
-    assert tuple(widths) == auto_layer_sizes(n_train) == (64, 64)
+    assert tuple(widths) == auto_layer_sizes(n_train) == (64,)
     assert est.net_.callbacks[0][1].patience == auto_patience(n_train) == 33
-    assert auto_patience(10**6) == 10 and auto_layer_sizes(10**6) == (256, 256)
+    assert auto_patience(10**6) == 10 and auto_layer_sizes(10**6) == (256,)
 
 
 def test_weight_decay_and_plateau_schedule_reach_the_optimiser():
@@ -185,3 +185,37 @@ def test_weight_decay_and_plateau_schedule_reach_the_optimiser():
         SimulationGroundedRegressor(_lg(), lr_schedule="cosine", **SMALL).fit()
     with pytest.raises(ValueError, match="weight_decay"):
         SimulationGroundedRegressor(_lg(), weight_decay=-1.0, **SMALL).fit()
+
+
+def test_fresh_observation_noise_redraws_the_training_inputs_every_epoch():
+    from sgnn_sklearn.simulators import FunctionSimulator
+
+    lg = LinearGaussian()
+    test = lg.simulate(3000, random_state=1)
+    exact = lg.posterior_mean(test.X)
+    errors = {}
+    for noise in ("fixed", "fresh"):
+        est = SimulationGroundedRegressor(
+            lg,
+            300,
+            observation_noise=noise,
+            hidden_layer_sizes=(64, 64),
+            max_epochs=60,
+            random_state=0,
+        ).fit()
+        errors[noise] = np.mean((est.predict(test.X) - exact) ** 2)
+    # 300 trajectories: fixed noise is learnt by heart (measured 0.059 against
+    # 0.017 with fresh noise at 200 epochs).
+    assert errors["fresh"] < 0.5 * errors["fixed"]
+    again = SimulationGroundedRegressor(
+        lg,
+        300,
+        observation_noise="fresh",
+        hidden_layer_sizes=(64, 64),
+        max_epochs=60,
+        random_state=0,
+    ).fit()
+    assert np.mean((again.predict(test.X) - exact) ** 2) == errors["fresh"]
+    plain = FunctionSimulator(lambda p, rng: [p["a"] + rng.normal()], {"a": (0, 1)})
+    with pytest.raises(ValueError, match="LatentSimulator"):
+        SimulationGroundedRegressor(plain, observation_noise="fresh", **SMALL).fit()

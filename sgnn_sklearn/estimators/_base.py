@@ -129,6 +129,7 @@ class BaseSimulationGrounded(BaseEstimator):
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"constant", "plateau"})],
+        "observation_noise": [StrOptions({"fixed", "fresh"})],
     }
 
     def __init__(
@@ -160,6 +161,7 @@ class BaseSimulationGrounded(BaseEstimator):
         n_estimators: int = 1,
         weight_decay: float = 0.0,
         lr_schedule: str = "constant",
+        observation_noise: str = "fixed",
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -187,6 +189,7 @@ class BaseSimulationGrounded(BaseEstimator):
         self.n_estimators = n_estimators
         self.weight_decay = weight_decay
         self.lr_schedule = lr_schedule
+        self.observation_noise = observation_noise
 
     # -- what subclasses provide -------------------------------------------------
 

@@ -40,7 +40,7 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
     architecture : {"mlp", "cnn"} or torch.nn.Module class, default="mlp"
         See :class:`SimulationGroundedRegressor`.
     hidden_layer_sizes : tuple of int or "auto", default=(128, 128)
-        Width of each hidden layer. ``"auto"``: two layers whose width
+        Width of each hidden layer. ``"auto"``: one layer whose width
         follows the number of training samples; see
         :class:`SimulationGroundedRegressor`.
     dropout : float, default=0.0
@@ -111,6 +111,11 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
     lr_schedule : {"constant", "plateau"}, default="constant"
         ``"plateau"`` cuts the learning rate on a plateau of the monitored
         loss; see :class:`SimulationGroundedRegressor`.
+    observation_noise : {"fixed", "fresh"}, default="fixed"
+        ``"fresh"`` draws new observation noise around the fixed latent
+        trajectories at every epoch (a
+        :class:`~sgnn_sklearn.simulators.LatentSimulator` is needed); see
+        :class:`SimulationGroundedRegressor`.
 
     Attributes
     ----------

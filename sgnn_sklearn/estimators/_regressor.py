@@ -55,7 +55,7 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         ``n_features``, ``n_outputs``, ``hidden_layer_sizes``, ``dropout`` and
         must have an ``embed(X)`` method returning its last hidden layer.
     hidden_layer_sizes : tuple of int or "auto", default=(128, 128)
-        Width of each hidden layer. ``"auto"``: two layers whose width
+        Width of each hidden layer. ``"auto"``: one layer whose width
         follows the number of training samples ``n``: the power of two
         nearest to ``1.28 * sqrt(n)``, between 64 and 256 (64 at 1,000
         simulations, 128 at 10,000, 256 from about 30,000).
@@ -166,6 +166,16 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         ``"plateau"`` multiplies the learning rate by 0.3 whenever the
         monitored loss has not improved for a third of the early-stopping
         patience (skorch's ``LRScheduler`` with ``ReduceLROnPlateau``).
+    observation_noise : {"fixed", "fresh"}, default="fixed"
+        ``"fresh"``, offline and with a
+        :class:`~sgnn_sklearn.simulators.LatentSimulator` (every built-in
+        simulator is one): the ``n_simulations`` latent trajectories are
+        simulated once, and new observation noise is drawn around the
+        training share of them before every epoch after the first, so a
+        fixed budget of trajectories is worth more; the validation share
+        keeps its first draw. A simulator without ``simulate_latent`` and
+        ``observe`` is then an error. Online mode draws everything afresh
+        anyway and ignores it.
     interval_method : {"gaussian", "pinball"}, default="gaussian"
         Where ``predict_quantiles`` and ``predict_interval`` come from.
         ``"gaussian"``: the Gaussian with the predicted mean and standard
@@ -337,6 +347,7 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         n_estimators: int = 1,
         weight_decay: float = 0.0,
         lr_schedule: str = "constant",
+        observation_noise: str = "fixed",
         interval_method: str = "gaussian",
     ) -> None:
         super().__init__(
@@ -366,6 +377,7 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
             n_estimators=n_estimators,
             weight_decay=weight_decay,
             lr_schedule=lr_schedule,
+            observation_noise=observation_noise,
         )
         self.interval_method = interval_method
 

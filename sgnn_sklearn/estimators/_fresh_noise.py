@@ -1,0 +1,124 @@
+"""Fresh observation noise at every epoch around a fixed budget of latent trajectories.
+
+A :class:`~sgnn_sklearn.simulators.LatentSimulator` draws the latent
+trajectory (the costly part: an ODE, say) apart from the observation noise
+(cheap). With ``observation_noise="fresh"`` an offline fit simulates
+``n_simulations`` latent trajectories once and draws new observation noise
+around the training share of them before every epoch after the first: the
+network sees a new observed series per trajectory and epoch, so it cannot
+learn one draw of the noise by heart. The validation share keeps the first
+draw, so early stopping compares epochs on the same data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from skorch.callbacks import Callback
+
+from ..simulators import Simulation
+from ..simulators._base import Simulator
+
+
+def is_latent_simulator(simulator: Any) -> bool:
+    """True when ``simulator`` draws latent trajectories and their noise apart.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian, FunctionSimulator
+    >>> is_latent_simulator(LinearGaussian())
+    True
+    >>> is_latent_simulator(FunctionSimulator(lambda p, rng: [p["a"]], {"a": (0, 1)}))
+    False
+    """
+    return all(
+        callable(getattr(simulator, name, None))
+        for name in ("simulate_latent", "observe")
+    )
+
+
+class LatentDraws(Simulator):
+    """A simulator whose ``simulate`` returns another's latent trajectories.
+
+    It lets the estimators' simulation machinery (chunks, parallel workers,
+    the cache, the fault policy) draw latent trajectories as it draws
+    simulations.
+
+    Parameters
+    ----------
+    simulator : LatentSimulator
+        The simulator whose ``simulate_latent`` is called.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> latent = LatentDraws(LinearGaussian()).simulate(3, random_state=0)
+    >>> latent.X.shape
+    (3, 5)
+    """
+
+    def __init__(self, simulator: Any) -> None:
+        self.simulator = simulator
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(self.simulator.param_names)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(self.simulator.feature_names)
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        return tuple(self.simulator.target_names)
+
+    def simulate(self, n_samples: int, random_state: Any = None) -> Simulation:
+        return self.simulator.simulate_latent(n_samples, random_state)
+
+
+def epoch_generator(seed: int, epoch: int) -> np.random.Generator:
+    """The observation-noise generator of one epoch (0: the fit's first draw).
+
+    Examples
+    --------
+    >>> a, b = epoch_generator(3, 1).random(), epoch_generator(3, 1).random()
+    >>> a == b, a == epoch_generator(3, 2).random()
+    (True, False)
+    """
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(epoch,)))
+
+
+class FreshObservations(Callback):
+    """skorch callback: new observation noise for the training rows at each epoch.
+
+    Parameters
+    ----------
+    simulator : LatentSimulator
+        Draws the noise (``observe``).
+    latent : Simulation
+        The latent trajectories of the training rows, in their order.
+    encode : callable
+        ``encode(X) -> inputs``: the estimator's input transform.
+    seed : int
+        Seeds each epoch's noise (see :func:`epoch_generator`).
+    """
+
+    def __init__(
+        self, simulator: Any, latent: Simulation, encode: Any, seed: int
+    ) -> None:
+        self.simulator = simulator
+        self.latent = latent
+        self.encode = encode
+        self.seed = seed
+
+    def on_epoch_begin(
+        self, net: Any, dataset_train: Any = None, **kwargs: Any
+    ) -> None:
+        epoch = len(net.history)  # 1 in the first epoch, which keeps the fit's draw
+        if epoch <= 1 or dataset_train is None:
+            return
+        observed = self.simulator.observe(
+            self.latent, epoch_generator(self.seed, epoch)
+        )
+        dataset_train.X = self.encode(np.asarray(observed.X))
