@@ -646,7 +646,7 @@ class BaseSimulationGrounded(BaseEstimator):
                     X,
                     targets,
                     max_epochs=self.max_epochs,
-                    patience=self.n_iter_no_change,
+                    patience=self._patience(),
                     random_state=self._seeds["split"],
                 )
                 if interrupted:
