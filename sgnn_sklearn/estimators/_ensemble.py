@@ -154,6 +154,7 @@ class EnsembleBase(BaseSimulationGrounded):
         self.net_ = self.nets_[0]
         self.n_epochs_ = epochs[0]
         self._after_training(X, targets, presplit=presplit, finetune=finetune)
+        self._fresh_latent = None  # not kept: a fitted model does not need them
 
     def _after_training(
         self, X: Any, targets: Any, *, presplit: bool, finetune: bool
