@@ -21,6 +21,7 @@ from sgnn_sklearn.simulators import (
     FunctionSimulator,
     LinearGaussian,
     MixtureSimulator,
+    Overdispersed,
     Simulation,
     simulate_chunked,
 )
@@ -214,6 +215,7 @@ SIMULATOR_CLASS_USES = {
         np.zeros((2, 60))
     ),
     "MLE": lambda: MaximumLikelihoodRegressor(SIR).fit(np.zeros((2, 60))),
+    "wrapped": lambda: SimulationGroundedRegressor(Overdispersed(SIR), 50).fit(),
 }
 
 

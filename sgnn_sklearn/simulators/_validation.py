@@ -52,12 +52,29 @@ def refuse_simulator_class(obj: Any, what: str = "simulator") -> Any:
     ...
     TypeError: simulator is the class LinearGaussian, not a simulator: pass an
     instance, LinearGaussian() (with its parameters), instead.
+
+    A class among a simulator's parameters (one it wraps) is refused too:
+
+    >>> from sgnn_sklearn.simulators import SIR, Overdispersed
+    >>> refuse_simulator_class(Overdispersed(SIR))
+    Traceback (most recent call last):
+    ...
+    TypeError: The parameter 'simulator' of simulator Overdispersed is the class ...
     """
     if isinstance(obj, type) and hasattr(obj, "simulate"):
         raise TypeError(
             f"{what} is the class {obj.__name__}, not a simulator: pass an "
             f"instance, {obj.__name__}() (with its parameters), instead."
         )
+    try:  # a wrapper of a simulator, at any depth
+        params = obj.get_params(deep=True) if hasattr(obj, "get_params") else {}
+    except Exception:  # not scikit-learn's get_params: nothing to look into
+        params = {}
+    for name, value in params.items():
+        if isinstance(value, type) and hasattr(value, "simulate"):
+            refuse_simulator_class(
+                value, f"The parameter {name!r} of {what} {type(obj).__name__}"
+            )
     return obj
 
 
