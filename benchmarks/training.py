@@ -198,9 +198,7 @@ def recipe_rows(
         for n in budgets[name]:
             for seed in seeds:
                 base = {"problem": name, "n_simulations": n, "seed": seed}
-                for label, params in (
-                    configs or {"default": {}, "recipe": RECIPE}
-                ).items():
+                for label, params in (configs or RECIPE_CONFIGS).items():
                     est = SimulationGroundedRegressor(
                         sim, n, random_state=seed, **params
                     )
