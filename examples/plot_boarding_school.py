@@ -146,6 +146,9 @@ estimators = {
 # training simulations with those of held-out simulations: the percentile is
 # the share of held-out simulations that lie farther away, uniform for a
 # series the simulator could have produced, near 1 for one it could not.
+# (:func:`~sgnn_sklearn.diagnostics.simulation_gap_test` asks the same of a
+# set of real series as a whole, with a p-value; it needs at least 10, and
+# one outbreak is one series.)
 for name, est in estimators.items():
     gap = est.simulation_gap(flu.data)
     print(f"{name:>24}: gap score {gap.score:.2f}, percentile {gap.percentile[0]:.2f}")
