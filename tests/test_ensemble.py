@@ -217,5 +217,12 @@ def test_fresh_observation_noise_redraws_the_training_inputs_every_epoch():
     ).fit()
     assert np.mean((again.predict(test.X) - exact) ** 2) == errors["fresh"]
     plain = FunctionSimulator(lambda p, rng: [p["a"] + rng.normal()], {"a": (0, 1)})
-    with pytest.raises(ValueError, match="LatentSimulator"):
-        SimulationGroundedRegressor(plain, observation_noise="fresh", **SMALL).fit()
+    assert again.observation_noise_ == "fresh"
+    with pytest.warns(UserWarning, match="LatentSimulator"):
+        est = SimulationGroundedRegressor(
+            plain, observation_noise="fresh", random_state=0, **SMALL
+        ).fit()
+    assert est.observation_noise_ == "fixed"
+    fixed = SimulationGroundedRegressor(plain, random_state=0, **SMALL).fit()
+    X = plain.simulate(50, random_state=2).X
+    assert np.array_equal(est.predict(X), fixed.predict(X))

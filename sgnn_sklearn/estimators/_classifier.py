@@ -113,8 +113,8 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         loss; see :class:`SimulationGroundedRegressor`.
     observation_noise : {"fixed", "fresh"}, default="fixed"
         ``"fresh"`` draws new observation noise around the fixed latent
-        trajectories at every epoch (a
-        :class:`~sgnn_sklearn.simulators.LatentSimulator` is needed); see
+        trajectories at every epoch when the simulator is a
+        :class:`~sgnn_sklearn.simulators.LatentSimulator`; see
         :class:`SimulationGroundedRegressor`.
 
     Attributes
@@ -127,6 +127,9 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         the memory bank use.
     nets_ : list of skorch.NeuralNetClassifier
         The ``n_estimators`` trained networks; ``nets_[0]`` is ``net_``.
+    observation_noise_ : {"fresh", "fixed"}
+        Whether the last fit on simulations drew fresh observation noise
+        every epoch (see ``observation_noise``).
     simulator_ : object or None
         The simulator trained on, or None.
     n_simulations_ : int

@@ -15,6 +15,7 @@ follow the number of training samples (``"auto"``).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -162,15 +163,20 @@ class EnsembleBase(BaseSimulationGrounded):
         """What follows the members' training (the regressor's uncertainty heads)."""
 
     def _simulate(self, simulator: Any, n_samples: int | None = None) -> Simulation:
-        if self.observation_noise == "fixed" or self.simulation == "online":
-            return super()._simulate(simulator, n_samples)
-        if not is_latent_simulator(simulator):
-            raise ValueError(
-                "observation_noise='fresh' needs a simulator that draws its latent "
-                "trajectories and its observation noise apart (a LatentSimulator, "
-                f"with simulate_latent and observe); {type(simulator).__name__} "
-                "does not. Use observation_noise='fixed'."
+        fresh = self.observation_noise == "fresh" and self.simulation == "offline"
+        if fresh and not is_latent_simulator(simulator):
+            warnings.warn(
+                "observation_noise='fresh' draws new noise around latent "
+                "trajectories, which only a simulator with simulate_latent and "
+                f"observe (a LatentSimulator) offers; {type(simulator).__name__} "
+                "does not, so its simulations are trained on as drawn.",
+                UserWarning,
+                stacklevel=4,
             )
+            fresh = False
+        self.observation_noise_ = "fresh" if fresh else "fixed"
+        if not fresh:
+            return super()._simulate(simulator, n_samples)
         latent = super()._simulate(LatentDraws(simulator), n_samples)
         self._latent = latent
         return simulator.observe(latent, epoch_generator(self._seeds["simulate"], 0))

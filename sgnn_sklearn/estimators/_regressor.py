@@ -174,8 +174,9 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         training share of them before every epoch after the first, so a
         fixed budget of trajectories is worth more; the validation share
         keeps its first draw. A simulator without ``simulate_latent`` and
-        ``observe`` is then an error. Online mode draws everything afresh
-        anyway and ignores it.
+        ``observe`` offers no latent trajectories: its simulations are then
+        trained on as drawn, with a warning (``observation_noise_`` says
+        which was used). Online mode draws everything afresh anyway.
     interval_method : {"gaussian", "pinball"}, default="gaussian"
         Where ``predict_quantiles`` and ``predict_interval`` come from.
         ``"gaussian"``: the Gaussian with the predicted mean and standard
@@ -193,6 +194,9 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         use.
     nets_ : list of skorch.NeuralNetRegressor
         The ``n_estimators`` trained networks; ``nets_[0]`` is ``net_``.
+    observation_noise_ : {"fresh", "fixed"}
+        Whether the last fit on simulations drew fresh observation noise
+        every epoch (see ``observation_noise``).
     simulator_ : object or None
         The simulator trained on, or None after ``fit(X, y)`` without one.
     n_simulations_ : int
