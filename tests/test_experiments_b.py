@@ -11,7 +11,7 @@ from sklearn.model_selection import cross_val_score
 from sgnn_sklearn import SimulationGroundedRegressor
 from sgnn_sklearn.experiments import run_experiment
 from sgnn_sklearn.experiments._few_labels import N_LABELS, FineTunedCopy
-from sgnn_sklearn.experiments._misspecification import scenarios
+from sgnn_sklearn.experiments._misspecification import COLUMNS, broadened, scenarios
 from sgnn_sklearn.experiments._unobservable import has_peaked
 from sgnn_sklearn.simulators import SIR, LatentSimulator, Overdispersed
 
@@ -35,22 +35,41 @@ def _check_table(result, name, columns, n_rows):
 
 def test_misspecification_quick():
     result = run_experiment("misspecification", quick=True, seed=0)
-    columns = [
-        "test data",
-        "gap score",
-        "outside support",
-        "SGNN RMSE",
-        "ML RMSE",
-        "ABC RMSE",
-        "growth-rate RMSE",
-    ]
-    _check_table(result, "misspecification", columns, len(scenarios(SIR())))
+    _check_table(result, "misspecification", COLUMNS, len(scenarios(SIR())))
     assert result.rows[0][0] == "well-specified"
+    assert result.settings["seeds"] == [0]
     gaps = [row[1] for row in result.rows]
     assert all(gap > 0 for gap in gaps)
     # The series that leave the simulated support the most are the ones whose
     # noise and timing are both changed.
     assert gaps[-1] > gaps[0]
+    assert any("broad SGNN" in note for note in result.notes)
+
+
+def test_every_test_generator_lies_inside_the_broadened_simulator():
+    sim = SIR(n_days=60)
+    broad = broadened(sim)
+    bounds = dict(zip(broad.param_names, broad.param_bounds(), strict=True))
+    generators = scenarios(sim)
+    for name, reality in generators.items():
+        settings = reality.get_params()
+        checked = {
+            "intervention_day": settings.get("intervention_day", np.inf),
+            "intervention_effect": settings.get("intervention_effect", 0.0),
+            "delay_mean": settings.get("delay_mean", 0.0),
+            "dispersion": settings.get("dispersion", sim.dispersion),
+        }
+        # The outermost setting of a name is the one that acts (shortest key).
+        for key in sorted(settings, key=len, reverse=True):
+            for param in checked:
+                if key.endswith(param):
+                    checked[param] = settings[key]
+        for param, value in checked.items():
+            low, high = bounds[param]
+            if param == "intervention_day" and value == np.inf:
+                continue  # no intervention: the prior reaches past the window
+            assert low <= value <= high, (name, param, value)
+    assert bounds["intervention_day"][1] > sim.n_days
 
 
 def test_unobservable_quick():
