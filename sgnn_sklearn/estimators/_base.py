@@ -25,8 +25,10 @@ from .._progress import progress
 from ..simulators import Simulation, check_simulation
 from ..simulators._validation import refuse_simulator_class
 from ._batches import PREDICT_BATCH_SIZE, iterate_batches
+from ._divergence import FiniteLoss
 from ._faults import drop_invalid, warn_dropped_online
 from ._finetune import MIN_LABELS, choose_epochs, finetune_lr
+from ._fit_state import commit, fresh_copy
 from ._inputs import (
     as_network_inputs,
     check_hidden_layer_sizes,
@@ -37,6 +39,7 @@ from ._interrupts import InterruptGuard, warn_if_interrupted
 from ._memory import embed_inputs, keep_simulations, warn_if_outside_support
 from ._networks import ARCHITECTURES
 from ._online import ForgetBatches, SimulationStream, online_sizes
+from ._real_data import check_real_data, check_real_width
 
 # Below this many samples no validation share is held out for early stopping;
 # training then stops when the training loss stops improving.
@@ -260,6 +263,14 @@ class BaseSimulationGrounded(BaseEstimator):
         >>> est.set_params(simulator=sim).fit(real.X, real.y).n_features_in_
         3
         """
+        simulator, X, y = self._fit_form(X, y)
+        fitted = fresh_copy(self)
+        fitted._fit(simulator, X, y)
+        commit(self, fitted)
+        return self
+
+    def _fit_form(self, X: Any, y: Any) -> tuple[Any, Any, Any]:
+        """The simulator, real X and real y that ``fit(X, y)`` was given."""
         simulator = refuse_simulator_class(self.simulator)
         X = refuse_simulator_class(X, "the X passed to fit")
         X, y = refuse_masked_values(X, "X"), refuse_masked_values(y, "y")
@@ -288,7 +299,10 @@ class BaseSimulationGrounded(BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None: with no simulator, fit(X, y) needs labelled data."
             )
+        return simulator, X, y
 
+    def _fit(self, simulator: Any, X: Any, y: Any) -> None:
+        """Fit this estimator, a :func:`fresh_copy` with no earlier fitted state."""
         rng = check_random_state(self.random_state)
         self._device = resolve_device(self.device)
         self._seeds = {
@@ -305,7 +319,7 @@ class BaseSimulationGrounded(BaseEstimator):
             self._fit_inputs(X)
             targets, n_outputs = self._fit_targets(y)
             self._train(self._transform_inputs(X), targets, n_outputs)
-            return self
+            return
 
         warn_if_uncacheable(self.memory, self.random_state)
         if self.early_stopping and self.n_simulations < MIN_SAMPLES_FOR_VALIDATION:
@@ -316,17 +330,15 @@ class BaseSimulationGrounded(BaseEstimator):
                 f"{MIN_SAMPLES_FOR_VALIDATION}: simulate more, or set "
                 "early_stopping=False."
             )
-        if hasattr(self, "feature_names_in_"):  # left by an earlier fit(X, y)
-            del self.feature_names_in_
+        real = None if X is None else check_real_data(self, X, y, simulator)
         interrupt_note = (
             None if X is None else " Fine-tuning on the real data was skipped."
         )
         fit_zero_shot_cached(
             self, simulator, lambda: self._fit_simulations(simulator, interrupt_note)
         )
-        if X is not None and not self._interrupted:
-            self._use_real_data(X, y, self.n_features_in_)
-        return self
+        if real is not None and not self._interrupted:
+            self._use_real_data(X, y, self.n_features_in_, validated=real)
 
     def _fit_simulations(self, simulator: Any, interrupt_note: str | None) -> None:
         """Simulate and train on ``simulator``: the zero-shot phase of ``fit``."""
@@ -459,22 +471,24 @@ class BaseSimulationGrounded(BaseEstimator):
         targets = self._simulated_targets(simulation)[0]
         return self._transform_inputs(simulation.X), self._encode_targets(targets)
 
-    def _use_real_data(self, X: Any, y: Any, n_sim_features: int) -> None:
-        n_features_in = self.n_features_in_
-        X = match_simulated_feature_names(self, X)
-        if y is None:
-            X = validate_data(self, X, reset=True)
-        else:
-            X, y = validate_data(
-                self, X, y, reset=True, multi_output=self._multi_output
-            )
-        if X.shape[1] != n_sim_features:
-            self.n_features_in_ = n_features_in
-            raise ValueError(
-                f"X has {X.shape[1]} features, but the simulator "
-                f"{type(self.simulator_).__name__} produces {n_sim_features}: real "
-                "and simulated data must have the same features."
-            )
+    def _check_real_targets(self, y: np.ndarray) -> None:
+        """Refuse real targets that cannot be learnt, before simulating."""
+
+    def _use_real_data(
+        self,
+        X: Any,
+        y: Any,
+        n_sim_features: int,
+        validated: tuple[Any, np.ndarray, Any] | None = None,
+    ) -> None:
+        """The real-data step of fit; ``validated``: check_real_data's result."""
+        X_given, X, y = validated or check_real_data(self, X, y, self.simulator_)
+        if hasattr(self, "feature_names_in_"):
+            # The simulator declared no names: check them now it has simulated.
+            match_simulated_feature_names(self, X_given)
+            del self.feature_names_in_
+        check_real_width(X, n_sim_features, self.simulator_)
+        self.n_features_in_ = X.shape[1]
         inputs = self._transform_inputs(X)
         embeddings = self._embed_inputs(inputs)
         warn_if_outside_support(self.memory_bank_, embeddings)
@@ -584,6 +598,9 @@ class BaseSimulationGrounded(BaseEstimator):
             callbacks.append(("forget_batches", ForgetBatches()))
         guard = InterruptGuard()
         callbacks.append(("interrupt_guard", guard))
+        callbacks.append(
+            ("finite_loss", FiniteLoss(type(self).__name__, "lr", self.lr))
+        )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seeds["torch"])
             module, module_kwargs = self._module()
@@ -622,7 +639,8 @@ class BaseSimulationGrounded(BaseEstimator):
         number of epochs, 0 included (see ``_finetune.choose_epochs``), and
         that many are run on all of them; without it, ``max_epochs`` are.
         """
-        self.net_.set_params(lr=finetune_lr(self.lr, self.finetune_lr))
+        lr = finetune_lr(self.lr, self.finetune_lr)
+        self.net_.set_params(lr=lr)
         self.net_.train_split = None
         guard = InterruptGuard()
         with torch.random.fork_rng(devices=[]):
@@ -664,7 +682,10 @@ class BaseSimulationGrounded(BaseEstimator):
                 return
             max_epochs = self.net_.max_epochs
             self.net_.set_params(max_epochs=n_epochs)
-            self.net_.callbacks = [("interrupt_guard", guard)]
+            self.net_.callbacks = [
+                ("interrupt_guard", guard),
+                ("finite_loss", FiniteLoss(type(self).__name__, "finetune_lr", lr)),
+            ]
             self.net_.initialize_callbacks()
             self.net_.partial_fit(X, targets)
             self.net_.set_params(max_epochs=max_epochs)

@@ -265,6 +265,14 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         members = []
         for net in self._members():
             proba = net.predict_proba(inputs).astype(np.float64)
+            finite = np.isfinite(proba).all(axis=1)
+            if not finite.all():
+                raise FloatingPointError(
+                    f"The network of {type(self).__name__} gives NaN or infinite "
+                    f"probabilities for {int((~finite).sum())} of {len(proba)} "
+                    "rows, so no class can be predicted for them; refit it (a fit "
+                    "whose training diverges now raises)."
+                )
             members.append(proba / proba.sum(axis=1, keepdims=True))
         return members[0] if len(members) == 1 else np.mean(members, axis=0)
 

@@ -15,6 +15,7 @@ from skorch import NeuralNetRegressor
 
 from ..simulators import Simulation
 from ._batches import PREDICT_BATCH_SIZE
+from ._divergence import as_network_targets
 from ._ensemble import EnsembleBase
 from ._inference import ReproducibleNetRegressor, run_in_batches
 from ._inputs import numeric_targets
@@ -410,7 +411,8 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         self._y_ndim = y.ndim
         y2d = y.reshape(len(y), -1)
         self.target_names_ = names or tuple(f"y{j}" for j in range(y2d.shape[1]))
-        self.target_scaler_ = StandardScaler().fit(y2d)
+        with np.errstate(over="ignore"):  # refused in _encode_targets
+            self.target_scaler_ = StandardScaler().fit(y2d)
         return self._encode_targets(y), y2d.shape[1]
 
     def _encode_targets(self, y: np.ndarray) -> np.ndarray:
@@ -421,7 +423,12 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
                 f"y has {y2d.shape[1]} targets, but the estimator learns "
                 f"{n_targets} ({', '.join(self.target_names_)})."
             )
-        return self.target_scaler_.transform(y2d).astype(np.float32)
+        with np.errstate(over="ignore"):
+            encoded = self.target_scaler_.transform(y2d).astype(np.float32)
+        return as_network_targets(encoded, y2d)
+
+    def _check_real_targets(self, y: np.ndarray) -> None:
+        numeric_targets(y, type(self).__name__)
 
     def _make_net(self, **kwargs: Any) -> NeuralNetRegressor:
         return ReproducibleNetRegressor(

@@ -334,3 +334,9 @@ def train_head(
                 break
     head.load_state_dict(best_state)
     head.eval()
+    if not np.isfinite(monitored()):
+        raise FloatingPointError(
+            "The training of an uncertainty head (variance or quantiles) "
+            "diverged: its loss is not finite. Lower lr (or finetune_lr when "
+            "fine-tuning)."
+        )
