@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import warnings
 from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import Any
 
@@ -40,6 +42,7 @@ from ._memory import embed_inputs, keep_simulations, warn_if_outside_support
 from ._networks import ARCHITECTURES
 from ._online import ForgetBatches, SimulationStream, online_sizes
 from ._real_data import check_real_data, check_real_width
+from ._seeding import fit_generator
 
 # Below this many samples no validation share is held out for early stopping;
 # training then stops when the training loss stops improving.
@@ -601,8 +604,7 @@ class BaseSimulationGrounded(BaseEstimator):
         callbacks.append(
             ("finite_loss", FiniteLoss(type(self).__name__, "lr", self.lr))
         )
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seeds["torch"])
+        with self._training_generator(finetune=False):
             module, module_kwargs = self._module()
             self.net_ = self._make_net(
                 module=module,
@@ -643,8 +645,7 @@ class BaseSimulationGrounded(BaseEstimator):
         self.net_.set_params(lr=lr)
         self.net_.train_split = None
         guard = InterruptGuard()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seeds["torch"] + 1)
+        with self._training_generator(finetune=True):
             if not self.early_stopping:
                 n_epochs = self.max_epochs
             elif len(X) < MIN_LABELS:
@@ -697,6 +698,23 @@ class BaseSimulationGrounded(BaseEstimator):
     def _patience(self) -> int:
         """Epochs without improvement before early stopping ends training."""
         return int(self.n_iter_no_change)
+
+    @contextmanager
+    def _training_generator(self, finetune: bool) -> Iterator[None]:
+        """Seed this training phase's own generator (see ``_seeding``).
+
+        A custom architecture may draw from torch's global generator in its
+        forward; it is seeded too, and restored afterwards, as before
+        generators of their own.
+        """
+        seed = self._seeds["torch"] + int(finetune)
+        with fit_generator(seed):
+            if isinstance(self.architecture, str):
+                yield
+                return
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                yield
 
     def _module(self) -> tuple[Any, dict[str, Any]]:
         module = (

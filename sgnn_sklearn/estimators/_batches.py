@@ -7,6 +7,8 @@ from typing import Any
 
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
+from ._seeding import GeneratorRandomSampler, active_generator
+
 # Prediction and validation batches hold at least this many rows: large
 # enough that per-batch overhead vanishes, small enough that the activations
 # of one batch stay a few megabytes whatever the number of rows predicted.
@@ -34,7 +36,9 @@ def iterate_batches(
     batch_size : int, default=128
         Rows per batch.
     shuffle : bool, default=False
-        Draw the rows in a random order (from torch's global generator).
+        Draw the rows in a random order: from the training's own generator
+        within :func:`~sgnn_sklearn.estimators._seeding.fit_generator`, else
+        from torch's global one.
     **kwargs
         Passed to ``torch.utils.data.DataLoader``.
 
@@ -52,7 +56,14 @@ def iterate_batches(
     """
     if hasattr(dataset, "epoch"):
         return _Epochs(dataset, batch_size)
-    sampler = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+    generator = active_generator() if shuffle else None
+    if generator is not None:
+        kwargs.setdefault("generator", generator)  # the loader's base seed
+        sampler: Any = GeneratorRandomSampler(dataset, generator)
+    elif shuffle:
+        sampler = RandomSampler(dataset)
+    else:
+        sampler = SequentialSampler(dataset)
     return DataLoader(
         dataset,
         batch_size=None,

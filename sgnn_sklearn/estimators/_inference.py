@@ -23,6 +23,8 @@ import torch.nn.functional as F
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from torch.overrides import TorchFunctionMode
 
+from ._seeding import DrawsFromFitGenerator, use_generator_dropout
+
 
 def rowwise_linear(
     input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
@@ -90,6 +92,14 @@ class ReproducibleInferenceMixin:
             return super().evaluation_step(batch, training)  # type: ignore[misc]
         with RowwiseLinear():
             return super().evaluation_step(batch, training)  # type: ignore[misc]
+
+    def initialize_module(self) -> Any:
+        # The initial weights and dropout masks come from the training's own
+        # generator (see _seeding), not from torch's global one.
+        with DrawsFromFitGenerator():
+            super().initialize_module()  # type: ignore[misc]
+        use_generator_dropout(self.module_)  # type: ignore[attr-defined]
+        return self
 
     def get_iterator(self, dataset: Any, training: bool = False) -> Any:
         iterator = super().get_iterator(dataset, training)  # type: ignore[misc]

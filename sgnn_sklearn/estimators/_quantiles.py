@@ -20,6 +20,7 @@ from scipy.stats import norm
 from torch import nn
 
 from ._inference import run_in_batches
+from ._seeding import DrawsFromFitGenerator, fit_generator
 from ._variance import GaussianHead, frozen_residuals, train_head
 
 # The levels the heads learn: dense in the tails, where intervals end.
@@ -151,8 +152,9 @@ def fit_quantile_head(
     residual = torch.as_tensor(errors)
     if not warm_start or getattr(module, "quantile_head", None) is None:
         initial = np.quantile(residual[train].numpy(), QUANTILE_LEVELS, axis=0).T
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        # Drawn from a generator of its own, seeded as the global one was,
+        # so that fits in threads at once do not share draws (see _seeding).
+        with fit_generator(seed), DrawsFromFitGenerator():
             module.quantile_head = QuantileHead(
                 hidden.shape[1], residual.shape[1], initial
             ).to(device)

@@ -20,6 +20,7 @@ from torch import nn
 
 from ._batches import PREDICT_BATCH_SIZE
 from ._inference import run_in_batches
+from ._seeding import fork_rng
 
 # Bounds on the log-variance of standardised targets: exp(-20) to exp(10)
 # covers any posterior the network can express and keeps exp() finite.
@@ -122,9 +123,9 @@ class GaussianHead(nn.Module):
         super().__init__()
         self.base = base(n_features=n_features, n_outputs=n_outputs, **base_kwargs)
         # The head draws its initial weights from a forked generator, so the
-        # global torch state (which seeds the shuffling) continues exactly as
+        # training's generator (which seeds the shuffling) continues exactly as
         # for the plain network: the mean is trained bit for bit the same.
-        with torch.random.fork_rng(devices=[]):
+        with fork_rng():
             width = embedding_width(self.base, n_features)
             final = nn.Linear(width, n_outputs)
             self.log_variance = nn.Sequential(nn.Linear(width, width), nn.ReLU(), final)
