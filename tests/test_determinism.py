@@ -9,6 +9,7 @@ from joblib import parallel_config
 from sklearn.base import clone
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
+from sgnn_sklearn.estimators._networks import ARCHITECTURES
 from sgnn_sklearn.simulators import (
     FunctionSimulator,
     LinearGaussian,
@@ -222,3 +223,42 @@ def test_random_state_none_follows_numpy_global_seed_and_spares_torch():
         assert random.getstate() == py_before
         predictions.append(est.predict(X))
     np.testing.assert_array_equal(*predictions)
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_every_architecture_predicts_row_by_row_as_in_a_batch(architecture):
+    sim = LinearGaussian(n_features=30)
+    X = sim.simulate(60, random_state=1).X
+    reg = SimulationGroundedRegressor(
+        sim,
+        architecture=architecture,
+        n_simulations=200,
+        max_epochs=1,
+        hidden_layer_sizes=(32,),
+        random_state=0,
+    ).fit()
+    mean, std = reg.predict(X, return_std=True)
+    inputs = reg._network_inputs(X)
+    for i in range(len(X)):
+        row_mean, row_std = reg.predict(X[i : i + 1], return_std=True)
+        assert row_mean[0] == mean[i] and row_std[0] == std[i], i
+    np.testing.assert_array_equal(reg.predict(X[::-1]), mean[::-1])
+    embedded = reg._embed_inputs(inputs)
+    np.testing.assert_array_equal(reg._embed_inputs(inputs[7:9]), embedded[7:9])
+    mix = MixtureSimulator(
+        [
+            ("a", LinearGaussian(n_features=30)),
+            ("b", LinearGaussian(n_features=30, noise_std=3.0)),
+        ]
+    )
+    clf = SimulationGroundedClassifier(
+        mix,
+        architecture=architecture,
+        n_simulations=200,
+        max_epochs=1,
+        hidden_layer_sizes=(32,),
+        random_state=0,
+    ).fit()
+    proba = clf.predict_proba(X)
+    one_by_one = np.concatenate([clf.predict_proba(X[i : i + 1]) for i in range(60)])
+    np.testing.assert_array_equal(one_by_one, proba)

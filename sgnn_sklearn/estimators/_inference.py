@@ -1,15 +1,18 @@
 """Predictions that do not depend on how the rows are batched, nor move torch's RNG.
 
-A matrix product on CPU (MKL, OpenBLAS, oneDNN) picks its kernel, and with
-it the order of the additions, from the shape of the whole batch, so a row's
-float32 output can change in its last bits with the number of rows predicted
-with it and with its position among them. During prediction the skorch nets
-below therefore compute every ``torch.nn.functional.linear`` (what
-``nn.Linear`` calls) as one small product per row, of the same shape
-whatever the batch: ``predict`` then returns bit-identical values whatever
-the batch size and however ``X`` is split. Training is left to the fast
-batched kernels. :func:`run_in_batches`, which evaluates other outputs of a
-trained module (the variance head, say), does the same.
+A matrix product or a convolution on CPU (MKL, OpenBLAS, oneDNN) picks its
+kernel, and with it the order of the additions, from the shape of the whole
+batch, so a row's float32 output can change in its last bits with the number
+of rows predicted with it and with its position among them. During
+prediction the skorch nets below therefore compute every
+``torch.nn.functional.linear`` (what ``nn.Linear`` calls) and every
+``torch.nn.functional.conv1d`` (``nn.Conv1d``) as small products per row, of
+the same shape whatever the batch: ``predict`` then returns bit-identical
+values whatever the batch size and however ``X`` is split. Training is left
+to the fast batched kernels. :func:`run_in_batches`, which evaluates other
+outputs of a trained module (the variance head, say), does the same. Other
+layers that mix a row's values by a batched kernel (``conv2d``, attention) in
+a custom architecture are not covered.
 """
 
 from __future__ import annotations
@@ -51,8 +54,65 @@ def rowwise_linear(
     return out.reshape(*input.shape[:-1], n_out)
 
 
+def rowwise_conv1d(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> torch.Tensor:
+    """``F.conv1d`` computed per row, as a product of the same shape for every row.
+
+    Each row's sliding windows, ``(length_out, in_channels * kernel)``, are
+    multiplied by the flattened kernel in one batched product whose per-row
+    shape does not depend on the number of rows. Grouped or string-padded
+    convolutions are computed one row at a time instead.
+
+    Examples
+    --------
+    >>> import torch
+    >>> conv = torch.nn.Conv1d(2, 3, 5, stride=2, padding=2)
+    >>> x = torch.randn(6, 2, 11)
+    >>> out = rowwise_conv1d(x, conv.weight, conv.bias, 2, 2)
+    >>> torch.allclose(out, conv(x), atol=1e-6), torch.equal(
+    ...     out[4:5], rowwise_conv1d(x[4:5], conv.weight, conv.bias, 2, 2))
+    (True, True)
+    """
+    (stride,), (dilation,) = _single(stride), _single(dilation)
+    if groups != 1 or isinstance(padding, str) or input.dim() != 3:
+        rows = [
+            F.conv1d(row[None], weight, bias, stride, padding, dilation, groups)
+            for row in input
+        ]
+        return (
+            torch.cat(rows)
+            if rows
+            else F.conv1d(input, weight, bias, stride, padding, dilation, groups)
+        )
+    (padding,) = _single(padding)
+    n_rows, n_out, kernel = input.shape[0], weight.shape[0], weight.shape[2]
+    padded = F.pad(input, (padding, padding))
+    span = (kernel - 1) * dilation + 1
+    windows = padded.unfold(2, span, stride)[..., ::dilation]  # (n, c, l, k)
+    windows = windows.permute(0, 2, 1, 3).reshape(n_rows, windows.shape[2], -1)
+    kernel_t = weight.reshape(n_out, -1).t().expand(n_rows, -1, -1)
+    if bias is None:
+        out = torch.bmm(windows, kernel_t)
+    else:
+        out = torch.baddbmm(bias.expand(n_rows, 1, n_out), windows, kernel_t)
+    return out.transpose(1, 2)
+
+
+def _single(value: Any) -> tuple[int]:
+    return (value,) if isinstance(value, int) else tuple(value)  # type: ignore[return-value]
+
+
 class RowwiseLinear(TorchFunctionMode):
-    """Within this context, ``F.linear`` on CPU runs :func:`rowwise_linear`.
+    """Within this context, ``F.linear`` and ``F.conv1d`` on CPU run per row.
+
+    See :func:`rowwise_linear` and :func:`rowwise_conv1d`.
 
     Examples
     --------
@@ -73,8 +133,11 @@ class RowwiseLinear(TorchFunctionMode):
         kwargs: dict[str, Any] | None = None,
     ) -> Any:
         kwargs = kwargs or {}
-        if func is F.linear and args and args[0].device.type == "cpu":
-            return rowwise_linear(*args, **kwargs)
+        if args and isinstance(args[0], torch.Tensor) and args[0].device.type == "cpu":
+            if func is F.linear:
+                return rowwise_linear(*args, **kwargs)
+            if func is F.conv1d:
+                return rowwise_conv1d(*args, **kwargs)
         return func(*args, **kwargs)
 
 
