@@ -177,3 +177,33 @@ def test_interrupted_model_survives_pickling(inject):
     X = np.linspace(-2, 2, 50).reshape(10, 5)
     loaded = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+class CountingFlaky(LinearGaussian):
+    """Counts the rows it returns; about a tenth of them hold NaN."""
+
+    drawn = 0
+
+    def simulate(self, n_samples, random_state=None):
+        simulation = super().simulate(n_samples, random_state)
+        simulation.X[simulation.params[:, 0] > 1.3, 0] = np.nan
+        type(self).drawn += n_samples
+        return simulation
+
+
+@pytest.mark.parametrize("batch", [None, 3])
+def test_online_counts_add_up_to_what_was_drawn_after_an_interrupt(inject, batch):
+    inject(SimulationGroundedRegressor, InterruptAt(2, batch=batch))
+    CountingFlaky.drawn = 0
+    est = SimulationGroundedRegressor(
+        CountingFlaky(),
+        n_simulations=400,
+        simulation="online",
+        batch_size=32,
+        **FAST,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit()
+    assert est.n_invalid_simulations_ > 0
+    assert est.n_simulations_ + est.n_invalid_simulations_ == CountingFlaky.drawn

@@ -59,7 +59,8 @@ class SimulationStream(IterableDataset):
     Attributes
     ----------
     n_drawn : int
-        Number of simulations drawn so far, over all epochs.
+        Number of simulations drawn so far, over all epochs (a chunk counts
+        from when it is drawn, before its batches are yielded).
 
     Examples
     --------
@@ -132,6 +133,9 @@ class SimulationStream(IterableDataset):
             self._check_features(part, where)
             if self.on_chunk is not None:
                 part = self.on_chunk(part)
+            # Counted when drawn, as its invalid rows are: an interrupt within
+            # the chunk leaves the counts adding up to what was drawn.
+            self.n_drawn += size
             try:
                 inputs, targets = self.encode(part)
             except ValueError as error:
@@ -149,7 +153,6 @@ class SimulationStream(IterableDataset):
             for start in range(0, len(inputs), batch_size):
                 rows = order[start : start + batch_size]
                 yield inputs[rows], targets[rows]
-            self.n_drawn += size
 
     def _check_features(self, part: Simulation, where: str) -> None:
         expected = self.feature_names
