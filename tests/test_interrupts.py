@@ -6,6 +6,7 @@ from copy import deepcopy
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
@@ -70,7 +71,8 @@ def inject(monkeypatch):
 def _fit_interrupted(est, *args):
     with pytest.warns(UserWarning, match="training was interrupted") as caught:
         est.fit(*args)
-    [message] = [str(w.message) for w in caught if "interrupted" in str(w.message)]
+    messages = [str(w.message) for w in caught]
+    [message] = [m for m in messages if ": training was interrupted" in m]
     return message
 
 
@@ -207,3 +209,130 @@ def test_online_counts_add_up_to_what_was_drawn_after_an_interrupt(inject, batch
         est.fit()
     assert est.n_invalid_simulations_ > 0
     assert est.n_simulations_ + est.n_invalid_simulations_ == CountingFlaky.drawn
+
+
+# -- interrupts outside the epoch loop -------------------------------------------
+
+
+def _interrupt_on_call(n):
+    """A function that raises KeyboardInterrupt on its n-th call."""
+    calls = []
+
+    def maybe_interrupt(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+
+    maybe_interrupt.calls = calls
+    return maybe_interrupt
+
+
+def _bank_is_embedded_by_the_network(est):
+    bank = est.memory_bank_
+    np.testing.assert_array_equal(bank.embeddings, est._embed_inputs(bank.inputs))
+
+
+@pytest.mark.parametrize("first_fit", [True, False])
+def test_an_interrupt_while_the_network_is_set_up_cancels_the_fit(
+    monkeypatch, first_fit
+):
+    from sgnn_sklearn.estimators._inference import ReproducibleNetRegressor
+
+    sim = LinearGaussian()
+    est = SimulationGroundedRegressor(sim, n_simulations=200, **FAST)
+    if not first_fit:
+        est.fit()
+    before = dict(vars(est))
+    interrupt = _interrupt_on_call(1)
+    initialize_optimizer = ReproducibleNetRegressor.initialize_optimizer
+
+    def set_up(net, *args, **kwargs):
+        interrupt()
+        return initialize_optimizer(net, *args, **kwargs)
+
+    monkeypatch.setattr(ReproducibleNetRegressor, "initialize_optimizer", set_up)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit()
+    # No untrained network marked fitted: the estimator is as it was.
+    assert vars(est).keys() == before.keys()
+    assert all(vars(est)[key] is value for key, value in before.items())
+    if first_fit:
+        with pytest.raises(NotFittedError):
+            est.predict(np.zeros((2, 5)))
+
+
+def test_an_interrupt_in_the_variance_head_keeps_a_usable_consistent_model(
+    monkeypatch,
+):
+    from sgnn_sklearn.estimators import _variance
+
+    sim = LinearGaussian(n_features=4)
+    real = sim.simulate(40, random_state=1)
+    # Call 1 scores the head before training; call 3 is a training step.
+    interrupt = _interrupt_on_call(3)
+    nll = _variance.gaussian_nll
+
+    def interrupted_nll(*args):
+        interrupt()
+        return nll(*args)
+
+    est = SimulationGroundedRegressor(sim, n_simulations=300, **FAST).fit()
+    monkeypatch.setattr(_variance, "gaussian_nll", interrupted_nll)
+    with pytest.warns(UserWarning, match="uncertainty heads was interrupted"):
+        est.fit(real.X, real.y)
+    assert len(interrupt.calls) == 3  # it stopped at once
+    assert est.n_finetune_epochs_ == 0  # fine-tuning was skipped
+    mean, std = est.predict(real.X, return_std=True)
+    assert np.isfinite(mean).all() and (std > 0).all()
+    _bank_is_embedded_by_the_network(est)
+
+
+def test_the_variance_head_honours_the_first_interrupt(inject, monkeypatch):
+    from sgnn_sklearn.estimators import _variance
+
+    calls = []
+    nll = _variance.gaussian_nll
+
+    def counted_nll(*args):
+        calls.append(1)
+        return nll(*args)
+
+    monkeypatch.setattr(_variance, "gaussian_nll", counted_nll)
+    inject(SimulationGroundedRegressor, InterruptAt(2))
+    sim = LinearGaussian(n_features=4)
+    est = SimulationGroundedRegressor(sim, n_simulations=300, **FAST)
+    with pytest.warns(UserWarning) as caught:
+        est.fit()
+    messages = " ".join(str(w.message) for w in caught)
+    assert "training was interrupted" in messages
+    assert "uncertainty heads were not trained" in messages
+    assert len(calls) <= 2  # scored, never trained
+    std = est.predict(sim.simulate(20, random_state=2).X, return_std=True)[1]
+    assert np.isfinite(std).all() and np.ptp(std) == 0
+
+
+@pytest.mark.parametrize("when", ["zero-shot", "after fine-tuning"])
+def test_an_interrupt_while_embedding_the_memory_bank_drops_it(monkeypatch, when):
+    from sgnn_sklearn.estimators._memory import MemoryBank
+
+    sim = LinearGaussian(n_features=4)
+    real = sim.simulate(40, random_state=1)
+    est = SimulationGroundedRegressor(
+        sim, n_simulations=300, early_stopping=False, **FAST
+    ).fit()
+    interrupt = _interrupt_on_call(1 if when == "zero-shot" else 2)
+    embedded_by = MemoryBank.embedded_by
+
+    def interrupted(bank, embed):
+        interrupt()
+        return embedded_by(bank, embed)
+
+    monkeypatch.setattr(MemoryBank, "embedded_by", interrupted)
+    with pytest.warns(UserWarning, match="embedding the memory bank was interrupted"):
+        est.fit(real.X, real.y)
+    # Never a bank embedded by another network than the one that predicts.
+    assert est.memory_bank_ is None
+    assert est.n_finetune_epochs_ == (0 if when == "zero-shot" else 8)
+    assert np.isfinite(est.predict(real.X)).all()
+    with pytest.raises(ValueError, match="kept no training simulations"):
+        est.explain_mechanism(real.X)

@@ -38,7 +38,12 @@ from ._inputs import (
     refuse_masked_values,
 )
 from ._interrupts import InterruptGuard, warn_if_interrupted
-from ._memory import embed_inputs, keep_simulations, warn_if_outside_support
+from ._memory import (
+    embed_inputs,
+    embed_or_drop,
+    keep_simulations,
+    warn_if_outside_support,
+)
 from ._networks import ARCHITECTURES
 from ._online import ForgetBatches, SimulationStream, online_sizes
 from ._real_data import check_real_data, check_real_width
@@ -100,6 +105,8 @@ class BaseSimulationGrounded(BaseEstimator):
 
     # Declared for type checkers: assigned in ``_train``, read again on finetuning.
     net_: Any
+    memory_bank_: Any
+    _interrupted: bool
 
     _parameter_constraints: dict = {
         "simulator": [HasMethods(["simulate"]), None],
@@ -370,8 +377,7 @@ class BaseSimulationGrounded(BaseEstimator):
                 size=self.memory_bank_size,
                 random_state=self._seeds["memory"],
             )
-        if self.memory_bank_ is not None:
-            self.memory_bank_ = self.memory_bank_.embedded_by(self._embed_inputs)
+        self._embed_memory_bank()
 
     def _simulate(self, simulator: Any, n_samples: int | None = None) -> Simulation:
         n_samples = self.n_simulations if n_samples is None else n_samples
@@ -503,8 +509,14 @@ class BaseSimulationGrounded(BaseEstimator):
                 self._encode_targets(y)
             return
         self._train(inputs, self._encode_targets(y), None, finetune=True)
-        if self.memory_bank_ is not None:
-            self.memory_bank_ = self.memory_bank_.embedded_by(self._embed_inputs)
+        self._embed_memory_bank()
+
+    def _embed_memory_bank(self) -> None:
+        """Embed the memory bank by the network as now trained, or drop it."""
+        self.memory_bank_, interrupted = embed_or_drop(
+            self.memory_bank_, self._embed_inputs, type(self).__name__
+        )
+        self._interrupted = self._interrupted or interrupted
 
     def _fit_inputs(self, X: np.ndarray) -> None:
         if self.preprocessor is None:

@@ -106,6 +106,28 @@ class InterruptGuard(Callback):
         self._best_weights = None  # keep pickles small
 
 
+def warn_interrupted_step(estimator_name: str, step: str, kept: str) -> None:
+    """Warn that a KeyboardInterrupt ended ``step``, outside the epoch loop.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_interrupted_step("Est", "the variance head's training",
+    ...                           "it keeps the best head so far")
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    Est: the variance head's training was interrupted (KeyboardInterrupt); ...
+    """
+    warnings.warn(
+        f"{estimator_name}: {step} was interrupted (KeyboardInterrupt); {kept}. "
+        "The estimator is fitted and usable; fine-tuning on real data, if any "
+        "was to follow, is skipped.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def warn_if_interrupted(
     guard: InterruptGuard, net: Any, estimator_name: str, skipped: str = ""
 ) -> bool:

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..simulators import Simulation
 from ._inference import run_in_batches
+from ._interrupts import warn_interrupted_step
 from ._variance import embed_method
 
 # Held-out simulations whose neighbour distances form the reference for the
@@ -282,6 +283,40 @@ def keep_simulations(
         reference_inputs=inputs[reference],
         reference_embeddings=np.zeros((len(reference), 0), dtype=np.float32),
     )
+
+
+def embed_or_drop(
+    bank: MemoryBank | None,
+    embed: Callable[[np.ndarray], np.ndarray],
+    estimator_name: str,
+) -> tuple[MemoryBank | None, bool]:
+    """The bank embedded by ``embed``; dropped (None) if a Ctrl-C interrupts it.
+
+    A bank is never left with embeddings by another network than the one
+    that predicts. Returns the bank and whether the embedding was interrupted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bank = MemoryBank(np.ones((2, 1)), np.ones((2, 0)), np.ones((2, 1)),
+    ...                   ("a",), None, None, np.arange(2), np.ones((1, 1)),
+    ...                   np.ones((1, 0)))
+    >>> embedded, interrupted = embed_or_drop(bank, lambda x: 2 * x, "Est")
+    >>> embedded.embeddings.ravel().tolist(), interrupted
+    ([2.0, 2.0], False)
+    """
+    if bank is None:
+        return None, False
+    try:
+        return bank.embedded_by(embed), False
+    except KeyboardInterrupt:
+        warn_interrupted_step(
+            estimator_name,
+            "embedding the memory bank",
+            "the bank is dropped (memory_bank_ is None), so explain_mechanism and "
+            "simulation_gap need a refit",
+        )
+        return None, True
 
 
 def warn_if_outside_support(bank: MemoryBank | None, embeddings: np.ndarray) -> None:

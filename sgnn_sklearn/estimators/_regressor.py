@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from ._divergence import as_network_targets
 from ._ensemble import EnsembleBase
 from ._inference import ReproducibleNetRegressor, run_in_batches
 from ._inputs import numeric_targets
+from ._interrupts import warn_interrupted_step
 from ._online import SimulationStream
 from ._quantiles import (
     check_quantile_levels,
@@ -26,7 +28,12 @@ from ._quantiles import (
     interpolate_levels,
     learnt_quantiles,
 )
-from ._variance import GaussianHead, check_coverage, fit_variance_head
+from ._variance import (
+    MAX_UNTRAINED_ROWS,
+    GaussianHead,
+    check_coverage,
+    fit_variance_head,
+)
 
 
 class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
@@ -259,13 +266,18 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
     estimator is fitted, with the weights of the best epoch so far (by the
     validation loss, or by the training loss without early stopping).
     Fine-tuning on real data that ``fit(X, y)`` would have done after it is
-    skipped.
+    skipped. One before training begins (during the simulations) cancels the
+    fit. A fit that raises leaves the estimator as it was before it; a
+    training whose loss is not finite raises. The "Reliability" page of the
+    documentation says what happens wherever an interrupt lands.
 
     Predictions are bit-identical for the same fitted model and rows, on
     CPU, whatever the batch size and however ``X`` is split: the dense layers
-    are evaluated one row at a time during prediction (training uses the
-    batched kernels), because batched matrix products round differently with
-    the number of rows. A pickled model records the sgnn_sklearn version; loading
+    and 1-D convolutions are evaluated row by row during prediction (training
+    uses the batched kernels), because batched products round differently
+    with the number of rows. Fits running at once in threads are
+    bit-identical to the same fits run in turn: each draws from a torch
+    generator of its own. A pickled model records the sgnn_sklearn version; loading
     it with another version warns (``sgnn_sklearn.ModelVersionWarning``).
 
     Besides the mean, the network has a variance head: a small network on its
@@ -456,24 +468,48 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         heads = [fit_variance_head]
         if self.interval_method == "pinball":
             heads.append(fit_quantile_head)
-        for net, seed in zip(
-            self._members(), self._member_seeds(2 + int(finetune)), strict=True
-        ):
-            for fit_head in heads:
-                fit_head(
-                    net.module_,
-                    inputs,
-                    targets,
-                    train,
-                    valid,
-                    lr=self.lr,
-                    batch_size=self.batch_size,
-                    max_epochs=self.max_epochs,
-                    patience=self._patience() if self.early_stopping else None,
-                    seed=seed,
-                    device=net.device,
-                    warm_start=finetune,
-                )
+        max_epochs, untrained = self.max_epochs, self._interrupted
+        if untrained:
+            # Honour the user's Ctrl-C promptly: the heads are set from the
+            # residuals of a few rows, not trained.
+            rows = train[:MAX_UNTRAINED_ROWS]
+            inputs, targets, valid = inputs[rows], targets[rows], None
+            train, max_epochs = np.arange(len(rows)), 0
+        try:
+            for net, seed in zip(
+                self._members(), self._member_seeds(2 + int(finetune)), strict=True
+            ):
+                for fit_head in heads:
+                    fit_head(
+                        net.module_,
+                        inputs,
+                        targets,
+                        train,
+                        valid,
+                        lr=self.lr,
+                        batch_size=self.batch_size,
+                        max_epochs=max_epochs,
+                        patience=self._patience() if self.early_stopping else None,
+                        seed=seed,
+                        device=net.device,
+                        warm_start=finetune,
+                    )
+        except KeyboardInterrupt:
+            self._interrupted = True
+            warn_interrupted_step(
+                type(self).__name__,
+                "the training of the uncertainty heads",
+                "each keeps its best so far",
+            )
+            return
+        if untrained and not finetune:
+            warnings.warn(
+                f"{type(self).__name__}: the uncertainty heads were not trained, "
+                "as training was interrupted: predict(return_std=True) gives the "
+                "overall spread of the training residuals for every row.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def predict(
         self, X: Any, return_std: bool = False

@@ -25,6 +25,9 @@ from ._seeding import fork_rng
 # Bounds on the log-variance of standardised targets: exp(-20) to exp(10)
 # covers any posterior the network can express and keeps exp() finite.
 LOG_VARIANCE_BOUNDS = (-20.0, 10.0)
+# After an interrupt the heads are set, untrained, from this many training
+# rows at most: enough for the residuals' spread, quick whatever the budget.
+MAX_UNTRAINED_ROWS = 8192
 
 
 def embed_method(module: nn.Module) -> Any:
@@ -315,24 +318,34 @@ def train_head(
             return float(loss(monitor))
 
     best, best_state, since_best = monitored(), copy.deepcopy(head.state_dict()), 0
-    for _ in range(max_epochs):
-        head.train()
-        order = train_rows[torch.randperm(len(train_rows), generator=generator)]
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            optimizer.zero_grad()
-            loss(rows).backward()
-            optimizer.step()
-        if patience is None:
-            best_state = head.state_dict()
-            continue
-        score = monitored()
-        if score < best:
-            best, best_state, since_best = score, copy.deepcopy(head.state_dict()), 0
-        else:
-            since_best += 1
-            if since_best >= patience:
-                break
+    try:
+        for _ in range(max_epochs):
+            head.train()
+            order = train_rows[torch.randperm(len(train_rows), generator=generator)]
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                optimizer.zero_grad()
+                loss(rows).backward()
+                optimizer.step()
+            if patience is None:
+                best_state = copy.deepcopy(head.state_dict())
+                continue
+            score = monitored()
+            if score < best:
+                best, best_state, since_best = (
+                    score,
+                    copy.deepcopy(head.state_dict()),
+                    0,
+                )
+            else:
+                since_best += 1
+                if since_best >= patience:
+                    break
+    except KeyboardInterrupt:
+        # Ctrl-C: stop at once with the best head so far, and let it through.
+        head.load_state_dict(best_state)
+        head.eval()
+        raise
     head.load_state_dict(best_state)
     head.eval()
     if not np.isfinite(monitored()):
