@@ -130,8 +130,19 @@ def fork_rng() -> Iterator[None]:
         generator.set_state(state)
 
 
-@cache
 def _takes_generator(func: Any) -> bool:
+    try:
+        return _takes_generator_cached(func)
+    except TypeError:  # an unhashable callable
+        return _inspect_generator(func)
+
+
+@cache
+def _takes_generator_cached(func: Any) -> bool:
+    return _inspect_generator(func)
+
+
+def _inspect_generator(func: Any) -> bool:
     if getattr(func, "__name__", None) in _RANDOM_BUILTINS:
         return True
     try:
