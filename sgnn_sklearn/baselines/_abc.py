@@ -12,12 +12,13 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
+from ..estimators._inputs import refuse_masked_values
 from ..simulators import simulate_chunked
 from ..simulators._trajectory import substitute_doc
 from . import _docs
-from ._validation import validate_fit_data
+from ._validation import validate_fit_data, validate_predict_data
 
 
 @substitute_doc(n_jobs=_docs.N_JOBS)
@@ -231,6 +232,7 @@ class RejectionABCRegressor(RegressorMixin, BaseEstimator):
                 "is None: with no simulator, fit(X, y) takes the labelled (X, y) "
                 "as its reference table. Or pass simulator=... to simulate it."
             )
+        X, y = refuse_masked_values(X, "X"), refuse_masked_values(y, "y")
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
         names = tuple(f"y{j}" for j in range(1 if y.ndim == 1 else y.shape[1]))
         return X, y, names
@@ -257,8 +259,7 @@ class RejectionABCRegressor(RegressorMixin, BaseEstimator):
         >>> RejectionABCRegressor(sim, 500, random_state=0).fit(X).predict(X).shape
         (4,)
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        X = validate_predict_data(self, X)
         features = X if self.preprocessor_ is None else self.preprocessor_.transform(X)
         if not np.isfinite(features).all():
             raise ValueError(

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..simulators._trajectory import substitute_doc
 from . import _docs
@@ -19,7 +19,7 @@ from ._likelihood import (
     check_likelihood_simulator,
     maximize_likelihood,
 )
-from ._validation import validate_fit_data
+from ._validation import validate_fit_data, validate_predict_data
 
 
 @substitute_doc(
@@ -209,8 +209,7 @@ class AICModelSelector(ClassifierMixin, BaseEstimator):
         >>> sel.information_criterion(X).shape
         (2, 2)
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        X = validate_predict_data(self, X)
         candidates = dict(self._checked_candidates())
         # Each candidate draws its own base seed from the same generator.
         rng = check_random_state(self.random_state)

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..simulators._trajectory import substitute_doc
 from . import _docs
@@ -18,7 +17,7 @@ from ._likelihood import (
     check_likelihood_simulator,
     maximize_likelihood,
 )
-from ._validation import validate_fit_data
+from ._validation import validate_fit_data, validate_predict_data
 
 
 @substitute_doc(
@@ -157,8 +156,7 @@ class MaximumLikelihoodRegressor(RegressorMixin, BaseEstimator):
         >>> MaximumLikelihoodRegressor(sim, random_state=0).fit(X).predict(X).shape
         (3,)
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        X = validate_predict_data(self, X)
         fit = maximize_likelihood(
             self.simulator,
             X,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..estimators._inputs import refuse_masked_values
 
 from ..simulators._validation import refuse_simulator_class
 
@@ -57,6 +59,7 @@ def validate_fit_data(
     ...
     ValueError: X has 4 features, but candidate 'sir' (SIR) produces 3.
     """
+    X, y = refuse_masked_values(X, "X"), refuse_masked_values(y, "y")
     if y is None:
         X = validate_data(estimator, X)
     else:
@@ -70,3 +73,23 @@ def validate_fit_data(
                 f"({type(simulator).__name__}) produces {n_features}."
             )
     return X
+
+
+def validate_predict_data(estimator: Any, X: Any) -> np.ndarray:
+    """Check that ``estimator`` is fitted and validate ``X`` against its fit.
+
+    A masked array with masked entries is refused, as the SGNN estimators
+    refuse it: scikit-learn's validation would read the values under the mask.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sgnn_sklearn.baselines import RejectionABCRegressor
+    >>> abc = RejectionABCRegressor().fit(np.zeros((5, 2)), np.arange(5.0))
+    >>> validate_predict_data(abc, np.ma.masked_array(np.ones((1, 2)), mask=[[1, 0]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X is a masked array with 1 masked entry of 2; masked values ...
+    """
+    check_is_fitted(estimator)
+    return validate_data(estimator, refuse_masked_values(X, "X"), reset=False)
