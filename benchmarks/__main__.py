@@ -14,7 +14,14 @@ from typing import Any
 
 from ._common import RESULTS, machine, write_results
 
-SECTIONS = ("simulation", "training", "memory", "amortisation", "comparison")
+SECTIONS = (
+    "simulation",
+    "training",
+    "threads",
+    "memory",
+    "amortisation",
+    "comparison",
+)
 
 
 def _targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
@@ -69,6 +76,21 @@ def _targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
             f"{memory['online']:.3f}x",
             memory["online"] <= 1.10,
         )
+    threads = sections.get("threads", {}).get("ratios", {})
+    if threads:
+        loaded = threads["default loaded / default idle"]
+        idle = threads["default idle / torch default idle"]
+        add(
+            "default fit on 1e4, one competing process: <= 1.5x idle",
+            f"{loaded:.2f}x (torch's default threads: "
+            f"{threads['torch default loaded / idle']:.2f}x)",
+            loaded <= 1.5,
+        )
+        add(
+            "default fit on 1e4, idle: no slower than torch's default threads",
+            f"{idle:.2f}x",
+            idle <= 1.0,
+        )
     rows = sections.get("comparison", {}).get("rows", [])
     for row in rows:
         if not row["method"].startswith("SimulationGrounded"):
@@ -114,6 +136,10 @@ def _run_section(name: str, args: argparse.Namespace, sections: dict) -> None:
         from . import training
 
         sections.update(training.run(args.quick, args.max_budget))
+    elif name == "threads":
+        from . import threads
+
+        sections["threads"] = threads.run(args.quick)
     elif name == "memory":
         from . import memory
 

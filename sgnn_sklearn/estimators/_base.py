@@ -48,6 +48,7 @@ from ._networks import ARCHITECTURES
 from ._online import ForgetBatches, SimulationStream, online_sizes
 from ._real_data import check_real_data, check_real_width
 from ._seeding import fit_generator
+from ._threads import uses_torch_threads
 
 # Below this many samples no validation share is held out for early stopping;
 # training then stops when the training loss stops improving.
@@ -132,6 +133,7 @@ class BaseSimulationGrounded(BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             None,
         ],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "simulation": [StrOptions({"offline", "online"})],
@@ -164,6 +166,7 @@ class BaseSimulationGrounded(BaseEstimator):
         finetune_lr: float | None = None,
         device: str = "cpu",
         n_jobs: int | None = None,
+        n_threads: int | None = 1,
         random_state: Any = None,
         verbose: int = 0,
         simulation: str = "offline",
@@ -192,6 +195,7 @@ class BaseSimulationGrounded(BaseEstimator):
         self.finetune_lr = finetune_lr
         self.device = device
         self.n_jobs = n_jobs
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
         self.simulation = simulation
@@ -229,6 +233,7 @@ class BaseSimulationGrounded(BaseEstimator):
     # -- fitting ----------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @uses_torch_threads
     def fit(self, X: Any = None, y: Any = None) -> BaseSimulationGrounded:
         """Train on simulations, on labelled data, or on both.
 
@@ -813,6 +818,7 @@ class BaseSimulationGrounded(BaseEstimator):
 
         return explain_mechanism(self, X, n_neighbors, coverage=coverage, kernel=kernel)
 
+    @uses_torch_threads
     def simulation_gap(self, X: Any, n_neighbors: int = 5) -> Any:
         """Score how far inputs lie from the simulated training distribution.
 

@@ -15,6 +15,7 @@ from skorch import NeuralNetClassifier
 from ..simulators import Simulation
 from ._ensemble import EnsembleBase
 from ._inference import ReproducibleNetClassifier
+from ._threads import uses_torch_threads
 
 
 class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
@@ -73,6 +74,10 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         Torch device.
     n_jobs : int, default=None
         Number of joblib workers that run the simulations.
+    n_threads : int or None, default=1
+        Threads torch uses inside this estimator's methods; the caller's
+        setting is restored when they return. See
+        :class:`SimulationGroundedRegressor`.
     random_state : int, RandomState instance or None, default=None
         Seeds simulations, initialisation, shuffling and splits.
     verbose : int, default=0
@@ -238,6 +243,7 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
             **self._with_recipe(kwargs),
         )
 
+    @uses_torch_threads
     def predict_proba(self, X: Any) -> np.ndarray:
         """Predict the posterior probability of each class.
 

@@ -28,6 +28,7 @@ from ._quantiles import (
     interpolate_levels,
     learnt_quantiles,
 )
+from ._threads import uses_torch_threads
 from ._variance import (
     MAX_UNTRAINED_ROWS,
     GaussianHead,
@@ -116,6 +117,18 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         with its own seed, so results do not depend on ``n_jobs``). Inside
         ``joblib.parallel_config(backend="dask")`` the chunks run on a Dask
         cluster; see Notes.
+    n_threads : int or None, default=1
+        Threads torch uses for the network inside ``fit``, ``predict`` and
+        the other methods; the caller's ``torch.get_num_threads()`` is
+        restored when they return. One thread suits the small networks
+        trained here: a second barely speeds an idle fit, and when other
+        processes compete for the cores it makes the fit several times
+        slower. Raise it for large networks or batches on an otherwise idle
+        machine. The count is part of what makes results reproducible:
+        torch splits its reductions between threads, so the same fit with 1
+        and 2 threads differs in the last bits. ``None`` uses the caller's
+        setting, which ``threadpoolctl.threadpool_limits``,
+        ``OMP_NUM_THREADS`` and joblib's workers lower.
     random_state : int, RandomState instance or None, default=None
         Seeds the simulations, the network's initialisation, shuffling and
         the validation split. An int gives bit-identical results on CPU.
@@ -511,6 +524,7 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
                 stacklevel=4,
             )
 
+    @uses_torch_threads
     def predict(
         self, X: Any, return_std: bool = False
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
