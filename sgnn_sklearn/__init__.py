@@ -7,12 +7,13 @@ its parameters, then predict on real observations: ``est.fit(simulator)``,
 
 from . import attribution, calibration, datasets, diagnostics, plotting, simulators
 from ._caching import CacheWarning
-from ._persistence import ModelVersionWarning
+from ._persistence import ModelPortabilityWarning, ModelVersionWarning
 from ._version import __version__
 from .estimators import SimulationGroundedClassifier, SimulationGroundedRegressor
 
 __all__ = [
     "CacheWarning",
+    "ModelPortabilityWarning",
     "ModelVersionWarning",
     "SimulationGroundedClassifier",
     "SimulationGroundedRegressor",

@@ -22,7 +22,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .._caching import fit_zero_shot_cached, simulate_cached, warn_if_uncacheable
-from .._persistence import add_version, check_version
+from .._persistence import add_version, check_portable, check_version
 from .._progress import progress
 from ..simulators import Simulation, check_simulation
 from ..simulators._validation import refuse_simulator_class
@@ -753,7 +753,8 @@ class BaseSimulationGrounded(BaseEstimator):
     # -- pickling -----------------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
-        return add_version(super().__getstate__())
+        state = super().__getstate__()
+        return add_version(check_portable(state, type(self).__name__))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(check_version(state, type(self).__name__))
@@ -769,6 +770,55 @@ class BaseSimulationGrounded(BaseEstimator):
 
     # -- explaining -----------------------------------------------------------------
 
+    def shrink_memory_bank(self, size: int) -> BaseSimulationGrounded:
+        """Keep at most ``size`` simulations in the memory bank, e.g. before saving.
+
+        The memory bank (``memory_bank_``) is most of a saved model's size:
+        ``memory_bank_size`` simulations' inputs and embeddings. Predictions
+        do not read it; ``explain_mechanism`` and ``simulation_gap`` do, and
+        answer from what is left. ``size=0`` removes it: both then raise a
+        ValueError that says so.
+
+        Parameters
+        ----------
+        size : int
+            The most simulations kept (a random subset, seeded by
+            ``random_state``), of the bank and of its held-out reference each.
+
+        Returns
+        -------
+        self
+            The estimator, its bank shrunk in place.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import SIR
+        >>> est = SimulationGroundedRegressor(SIR(), 1000, max_epochs=1,
+        ...                                   random_state=0).fit()
+        >>> full = len(pickle.dumps(est))
+        >>> len(est.shrink_memory_bank(100).memory_bank_)
+        100
+        >>> len(pickle.dumps(est.shrink_memory_bank(0))) < full / 3
+        True
+        """
+        check_is_fitted(self)
+        if not isinstance(size, Integral) or isinstance(size, bool) or size < 0:
+            raise ValueError(
+                f"size must be a non-negative int (0 removes the bank); got {size!r}."
+            )
+        if self.memory_bank_ is not None:
+            if size == 0:
+                self.memory_bank_ = None
+                self._memory_bank_removed = True
+            else:
+                self.memory_bank_ = self.memory_bank_.subset(
+                    int(size), self._seeds["memory"]
+                )
+        return self
+
+    @uses_torch_threads
     def explain_mechanism(
         self,
         X: Any,

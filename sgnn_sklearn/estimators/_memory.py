@@ -144,6 +144,50 @@ class MemoryBank:
             reference_embeddings=embed(self.reference_inputs),
         )
 
+    def subset(self, size: int, random_state: int) -> MemoryBank:
+        """A random subset of at most ``size`` kept and ``size`` held-out simulations.
+
+        Parameters
+        ----------
+        size : int
+            The most simulations kept, of the bank and of its held-out
+            reference each.
+        random_state : int
+            Seeds the choice.
+
+        Returns
+        -------
+        MemoryBank
+            The subset, rows in their original order; ``self`` when it is no
+            larger than ``size`` already.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> bank = MemoryBank(np.arange(6.0)[:, None], np.zeros((6, 1)),
+        ...                   np.zeros((6, 1)), ("a",), np.array(list("abcabc")),
+        ...                   ("a", "b", "c"), np.arange(6), np.zeros((3, 1)),
+        ...                   np.zeros((3, 1)))
+        >>> small = bank.subset(2, random_state=0)
+        >>> len(small), len(small.reference_inputs), small.mechanism.shape
+        (2, 2, (2,))
+        """
+        if len(self) <= size and len(self.reference_inputs) <= size:
+            return self
+        rng = np.random.RandomState(random_state)
+        kept = np.sort(rng.permutation(len(self))[:size])
+        reference = np.sort(rng.permutation(len(self.reference_inputs))[:size])
+        return replace(
+            self,
+            inputs=self.inputs[kept],
+            embeddings=self.embeddings[kept],
+            params=self.params[kept],
+            mechanism=None if self.mechanism is None else self.mechanism[kept],
+            simulation_index=self.simulation_index[kept],
+            reference_inputs=self.reference_inputs[reference],
+            reference_embeddings=self.reference_embeddings[reference],
+        )
+
     def neighbors(
         self, embeddings: np.ndarray, n_neighbors: int
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -378,6 +422,14 @@ def fitted_memory_bank(estimator: Any, purpose: str) -> MemoryBank:
         reason = (
             "it was fitted with fit(X, y) and no simulator, so there are no "
             "simulated mechanisms or latent parameters. Fit it on a simulator"
+        )
+    elif (
+        getattr(estimator, "_memory_bank_removed", False) and estimator.memory_bank_size
+    ):
+        reason = (
+            "its memory bank was removed with shrink_memory_bank(0), e.g. to make "
+            "a saved model smaller. Keep some (shrink_memory_bank(1000) keeps "
+            "1000) or refit"
         )
     else:
         reason = (
