@@ -147,7 +147,8 @@ def explain_mechanism(
     bank = fitted_memory_bank(estimator, "explain_mechanism")
     n_neighbors = check_n_samples(n_neighbors, "n_neighbors")
     coverage = check_coverage(coverage)
-    embeddings = estimator._embed_inputs(estimator._network_inputs(X))
+    inputs = estimator._network_inputs(X)
+    embeddings = estimator._embed_inputs(inputs)
     distances, positions = bank.neighbors(embeddings, n_neighbors)
     weights = kernel_weights(distances, kernel)
     params = bank.params[positions]
@@ -187,4 +188,7 @@ def explain_mechanism(
         neighbor_weight=weights,
         neighbor_params=params,
         neighbor_mechanism=mechanism,
+        series=estimator.input_scaler_.inverse_transform(inputs),
+        simulated_series=estimator.input_scaler_.inverse_transform(bank.inputs),
+        neighbor_position=positions,
     )

@@ -45,6 +45,14 @@ class MechanismExplanation:
         The neighbours' latent parameters.
     neighbor_mechanism : ndarray of shape (n_samples, n_neighbors) or None
         The neighbours' mechanisms.
+    series : ndarray of shape (n_samples, n_features) or None
+        The explained rows as the network compared them: after the
+        estimator's ``preprocessor``, before standardisation.
+    simulated_series : ndarray of shape (n_memory, n_features) or None
+        The memory bank's simulations in the same terms (float32: recovered
+        from the network's standardised inputs), shared by all rows.
+    neighbor_position : ndarray of shape (n_samples, n_neighbors) or None
+        Rows of ``simulated_series`` that are each row's neighbours.
 
     Examples
     --------
@@ -73,6 +81,9 @@ class MechanismExplanation:
     neighbor_weight: np.ndarray
     neighbor_params: np.ndarray
     neighbor_mechanism: np.ndarray | None
+    series: np.ndarray | None = None
+    simulated_series: np.ndarray | None = None
+    neighbor_position: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.neighbor_index.shape[0])
@@ -159,3 +170,43 @@ class MechanismExplanation:
         from ..plotting import plot_mechanism_explanation
 
         return plot_mechanism_explanation(self, i, fig=fig)
+
+    def plot_series(self, i: int = 0, *, n_series: int = 50, fig: Any = None) -> Any:
+        """Plot row ``i`` over its nearest simulations, with shares and intervals.
+
+        The observed series in black over the ``n_series`` nearest training
+        simulations (coloured by mechanism for a mixture), and beside it the
+        mechanism shares and each parameter's interval among all the
+        neighbours. See :func:`sgnn_sklearn.plotting.plot_explanation_series`.
+
+        Parameters
+        ----------
+        i : int, default=0
+            Which explained row.
+        n_series : int, default=50
+            How many of the nearest simulations to draw.
+        fig : matplotlib.figure.Figure, default=None
+            Figure to draw into; a new one when None.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn into.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sgnn_sklearn import SimulationGroundedRegressor
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=6)
+        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=2,
+        ...                                   random_state=0).fit(sim)
+        >>> explanation = est.explain_mechanism(sim.simulate(3, random_state=1).X,
+        ...                                     n_neighbors=20)
+        >>> len(explanation.plot_series(2).axes)
+        2
+        """
+        from ..plotting import plot_explanation_series
+
+        return plot_explanation_series(self, i, n_series=n_series, fig=fig)

@@ -8,6 +8,7 @@ plot is drawn, with a clear error when it is missing.
 
 from ._plots import (
     plot_coverage_curve,
+    plot_explanation_series,
     plot_mechanism_explanation,
     plot_reliability_curve,
     plot_sbc_ranks,
@@ -16,6 +17,7 @@ from ._plots import (
 
 __all__ = [
     "plot_coverage_curve",
+    "plot_explanation_series",
     "plot_mechanism_explanation",
     "plot_reliability_curve",
     "plot_sbc_ranks",

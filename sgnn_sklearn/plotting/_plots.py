@@ -237,22 +237,8 @@ def plot_mechanism_explanation(explanation: Any, i: int = 0, *, fig: Any = None)
     2
     """
     plt = _pyplot()
-    if not -len(explanation) <= i < len(explanation):
-        raise IndexError(
-            f"row {i} is out of range: the explanation has {len(explanation)} rows."
-        )
-    # A parameter that does not vary among the neighbours (fixed by the
-    # simulator, or absent from their mechanisms) gets no panel, only a mention.
-    shown, constant = [], []
-    for j, name in enumerate(explanation.param_names):
-        values = explanation.neighbor_params[i, :, j]
-        values = values[np.isfinite(values)]
-        if values.size and np.ptp(values) > 0:
-            shown.append(j)
-        else:
-            constant.append(
-                f"{name}={values[0]:.3g}" if values.size else f"{name}: none"
-            )
+    _check_row(explanation, i)
+    shown, fixed, absent = _varying_params(explanation, i)
     n_panels = len(shown) + (explanation.mechanism_proba is not None)
     if fig is None:
         fig = plt.figure(figsize=(3.2 * max(n_panels, 1), 3))
@@ -283,8 +269,146 @@ def plot_mechanism_explanation(explanation: Any, i: int = 0, *, fig: Any = None)
         ax.set_title(name)
         ax.legend(fontsize="small")
     title = f"row {i}: {explanation.neighbor_index.shape[1]} nearest simulations"
-    if constant:
-        title += "; the same in all: " + ", ".join(constant)
-    fig.suptitle(title)
+    fig.suptitle("\n".join([title, *_unshown_params(fixed, absent)]))
+    fig.tight_layout()
+    return fig
+
+
+def _check_row(explanation: Any, i: int) -> None:
+    if not -len(explanation) <= i < len(explanation):
+        raise IndexError(
+            f"row {i} is out of range: the explanation has {len(explanation)} rows."
+        )
+
+
+def _varying_params(explanation: Any, i: int) -> tuple[list[int], list[str], list[str]]:
+    """Parameters that vary among row ``i``'s neighbours, and those that do not.
+
+    Returns the columns that vary, ``name=value`` for those with one value in
+    every neighbour (fixed by the simulator), and the names of those no
+    neighbour has (absent from their mechanisms).
+    """
+    shown, fixed, absent = [], [], []
+    for j, name in enumerate(explanation.param_names):
+        values = explanation.neighbor_params[i, :, j]
+        values = values[np.isfinite(values)]
+        if not values.size:
+            absent.append(name)
+        elif np.ptp(values) > 0:
+            shown.append(j)
+        else:
+            fixed.append(f"{name}={values[0]:.3g}")
+    return shown, fixed, absent
+
+
+def _unshown_params(fixed: list[str], absent: list[str]) -> list[str]:
+    """Lines that name the parameters a plot has no panel or interval for."""
+    lines = []
+    if fixed:
+        lines.append("fixed in every neighbour: " + ", ".join(fixed))
+    if absent:
+        lines.append("not in the neighbours' mechanisms: " + ", ".join(absent))
+    return lines
+
+
+def plot_explanation_series(
+    explanation: Any, i: int = 0, *, n_series: int = 50, fig: Any = None
+) -> Any:
+    """The observed series of row ``i`` over its nearest simulations' series.
+
+    The left panel draws the row as the network compared it (after the
+    estimator's ``preprocessor``, before standardisation) in black over the
+    ``n_series`` nearest training simulations, coloured by mechanism for a
+    mixture. Beside it: the share of each mechanism among all the
+    neighbours, and each parameter's mean and central interval.
+
+    Parameters
+    ----------
+    explanation : MechanismExplanation
+        From :func:`sgnn_sklearn.attribution.explain_mechanism`.
+    i : int, default=0
+        Which explained row.
+    n_series : int, default=50
+        How many of the nearest simulations to draw (all the neighbours
+        count in the shares and intervals).
+    fig : matplotlib.figure.Figure, default=None
+        Figure to draw into; a new one when None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn into.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sgnn_sklearn import SimulationGroundedRegressor
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> sim = LinearGaussian(n_features=8)
+    >>> est = SimulationGroundedRegressor(sim, 500, max_epochs=2,
+    ...                                   random_state=0).fit()
+    >>> explanation = est.explain_mechanism(sim.simulate(2, random_state=1).X,
+    ...                                     n_neighbors=20)
+    >>> len(plot_explanation_series(explanation, 1, n_series=10).axes)
+    2
+    """
+    plt = _pyplot()
+    _check_row(explanation, i)
+    if explanation.series is None:
+        raise ValueError(
+            "This explanation holds no series (it was made without them, e.g. by "
+            "an older sgnn_sklearn); explain the rows again with "
+            "est.explain_mechanism(X) to plot them."
+        )
+    if fig is None:
+        fig = plt.figure(figsize=(10, 4))
+    mixture = explanation.mechanism_proba is not None
+    grid = fig.add_gridspec(2 if mixture else 1, 2, width_ratios=(2.2, 1))
+    ax = fig.add_subplot(grid[:, 0])
+    positions = explanation.neighbor_position[i, :n_series]
+    simulated = explanation.simulated_series[positions]
+    steps = np.arange(simulated.shape[1])
+    colours = {
+        name: f"C{k}" for k, name in enumerate(explanation.mechanism_names or ())
+    }
+    labelled: set[str] = set()
+    for k, row in enumerate(simulated):
+        if mixture:
+            mechanism = str(explanation.neighbor_mechanism[i, k])
+            colour = colours[mechanism]
+            label = None if mechanism in labelled else mechanism
+            labelled.add(mechanism)
+        else:
+            colour = "tab:blue"
+            label = None if k else "nearest simulations"
+        ax.plot(steps, row, color=colour, alpha=0.35, linewidth=0.8, label=label)
+    ax.plot(steps, explanation.series[i], color="black", linewidth=2, label="observed")
+    ax.set_xlabel("feature (time step)")
+    ax.set_ylabel("value (after the preprocessor)")
+    ax.set_title(f"observed and its {len(simulated)} nearest simulations")
+    ax.legend(fontsize="small")
+    if mixture:
+        bars = fig.add_subplot(grid[0, 1])
+        names = list(explanation.mechanism_names)
+        bars.barh(
+            names, explanation.mechanism_proba[i], color=[colours[n] for n in names]
+        )
+        bars.set_xlim(0, 1)
+        bars.set_title("share of the neighbours")
+    text = fig.add_subplot(grid[-1, 1])
+    text.axis("off")
+    shown, fixed, absent = _varying_params(explanation, i)
+    lines = [f"{explanation.coverage:.0%} interval among the neighbours:"]
+    for j in shown:
+        low, high = explanation.param_lower[i, j], explanation.param_upper[i, j]
+        lines.append(
+            f"{explanation.param_names[j]} = {explanation.param_mean[i, j]:.3g} "
+            f"[{low:.3g}, {high:.3g}]"
+        )
+    lines += _unshown_params(fixed, absent)
+    text.text(0, 1, "\n".join(lines), va="top", fontsize="small", wrap=True)
+    n_neighbors = explanation.neighbor_index.shape[1]
+    fig.suptitle(f"row {i}: what its {n_neighbors} nearest simulations say")
     fig.tight_layout()
     return fig
