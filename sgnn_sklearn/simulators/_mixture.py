@@ -21,9 +21,11 @@ class MixtureSimulator(Simulator):
     ``Simulation.mechanism``, so a classifier trained on the mixture learns the
     posterior probability of each mechanism.
 
-    Components are named, as ``Pipeline`` steps are, so nested parameters are
-    reachable as ``simulators__NAME__PARAM`` in ``set_params`` and as
-    ``simulator__NAME__PARAM`` in a grid search over an estimator.
+    Components are named, as ``Pipeline`` steps are, so a component's
+    parameter is reachable as ``NAME__PARAM`` in the mixture's ``set_params``
+    (``mix.set_params(noisy__noise_std=3.0)``) and as
+    ``simulator__NAME__PARAM`` in a grid search over an estimator whose
+    ``simulator`` is the mixture (``{"simulator__noisy__noise_std": [2, 3]}``).
 
     Parameters
     ----------
@@ -54,6 +56,13 @@ class MixtureSimulator(Simulator):
     True
     >>> mix.set_params(noisy__noise_std=3.0).get_params()["noisy__noise_std"]
     3.0
+
+    Through an estimator, as a grid search sets it:
+
+    >>> from sgnn_sklearn import SimulationGroundedClassifier
+    >>> clf = SimulationGroundedClassifier(mix)
+    >>> clf.set_params(simulator__noisy__noise_std=4.0).simulator.simulators[1][1]
+    LinearGaussian(noise_std=4.0)
     """
 
     def __init__(
