@@ -11,6 +11,8 @@ baselines are trained on the few labelled real series a scientist might have.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 import time
 from typing import Any
 
@@ -30,7 +32,12 @@ def log_counts() -> FunctionTransformer:
     return FunctionTransformer(np.log1p, feature_names_out="one-to-one")
 
 
-def run(seed: int = 0, n_simulations: int = 20_000, n_labelled: int = 50) -> dict:
+def run(
+    seed: int = 0,
+    n_simulations: int = 20_000,
+    n_labelled: int = 50,
+    progress: bool = False,
+) -> dict:
     """Fit the SGNN and the baselines; return each one's error on real data.
 
     Parameters
@@ -41,6 +48,10 @@ def run(seed: int = 0, n_simulations: int = 20_000, n_labelled: int = 50) -> dic
         Simulation budget of the SGNN.
     n_labelled : int, default=50
         Number of labelled real series the baselines (and fine-tuning) get.
+    progress : bool, default=False
+        Report progress on stderr while fitting: each method as it starts
+        and ends, and for the SGNN the simulations' progress bar and one line
+        per epoch (its ``verbose=1`` output, sent to stderr).
 
     Returns
     -------
@@ -61,36 +72,53 @@ def run(seed: int = 0, n_simulations: int = 20_000, n_labelled: int = 50) -> dic
 
     def score(model: Any, fit_args: tuple) -> tuple[float, float, float]:
         start = time.perf_counter()
-        model.fit(*fit_args)
+        # Progress goes to stderr, so stdout holds only the table.
+        with contextlib.redirect_stdout(sys.stderr if progress else sys.stdout):
+            model.fit(*fit_args)
         pred = model.predict(test.X)
         seconds = time.perf_counter() - start
         err = pred - test.y
         return float(np.sqrt(np.mean(err**2))), float(np.mean(np.abs(err))), seconds
 
     sgnn = dict(
-        n_simulations=n_simulations, preprocessor=log_counts(), random_state=seed
+        n_simulations=n_simulations,
+        preprocessor=log_counts(),
+        random_state=seed,
+        verbose=int(progress),
     )
-    results = {
-        "SGNN, zero-shot (no real labels)": score(
-            SimulationGroundedRegressor(simulator, **sgnn), ()
+    real = (labelled.X, labelled.y)
+    methods = {
+        "SGNN, zero-shot (no real labels)": (
+            SimulationGroundedRegressor(simulator, **sgnn),
+            (),
         ),
-        f"SGNN, fine-tuned on {n_labelled} labelled series": score(
-            SimulationGroundedRegressor(simulator, **sgnn), (labelled.X, labelled.y)
+        f"SGNN, fine-tuned on {n_labelled} labelled series": (
+            SimulationGroundedRegressor(simulator, **sgnn),
+            real,
         ),
-        f"RandomForest ({n_labelled} labelled real series)": score(
+        f"RandomForest ({n_labelled} labelled real series)": (
             make_pipeline(
                 log_counts(), RandomForestRegressor(n_estimators=300, random_state=seed)
             ),
-            (labelled.X, labelled.y),
+            real,
         ),
-        f"Ridge ({n_labelled} labelled real series)": score(
+        f"Ridge ({n_labelled} labelled real series)": (
             make_pipeline(log_counts(), RidgeCV(alphas=np.logspace(-3, 3, 13))),
-            (labelled.X, labelled.y),
+            real,
         ),
-        "Prior mean (predicts the labelled mean)": score(
-            DummyRegressor(), (labelled.X, labelled.y)
-        ),
+        "Prior mean (predicts the labelled mean)": (DummyRegressor(), real),
     }
+    results = {}
+    for k, (name, (model, fit_args)) in enumerate(methods.items(), 1):
+        if progress:
+            print(f"[{k}/{len(methods)}] {name}: fitting ...", file=sys.stderr)
+        results[name] = score(model, fit_args)
+        if progress:
+            print(
+                f"[{k}/{len(methods)}] {name}: done in {results[name][2]:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     return results
 
 
@@ -105,8 +133,10 @@ def main(argv: list[str] | None = None) -> None:
         f"R0 from 60 days of reported SIR incidence; seed={args.seed}, "
         f"{args.n_simulations} simulations, 2000 held-out real series.\n"
         "Real data are more overdispersed than the simulator assumes.\n"
+        "(Progress, on stderr: the simulations, then one line per epoch.)\n",
+        flush=True,
     )
-    results = run(args.seed, args.n_simulations, args.n_labelled)
+    results = run(args.seed, args.n_simulations, args.n_labelled, progress=True)
     width = max(map(len, results))
     print(f"{'method':<{width}}  {'RMSE':>6}  {'MAE':>6}  {'time (s)':>8}")
     for name, (rmse, mae, seconds) in results.items():
