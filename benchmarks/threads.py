@@ -5,10 +5,11 @@
 does a small warm-up fit (imports), in four settings: the estimator's own
 thread count (``n_threads=1``, the default) and torch's default (one thread
 per core, ``n_threads=None``, what every fit did before), each on the idle
-machine and with a ``while True: pass`` process started beside it. The
-children inherit no ``OMP_NUM_THREADS``, so torch's default is what a user
-gets. It prints one JSON object; the target is loaded at most 1.5 times idle
-with the default, and the default idle no slower than torch's default idle.
+machine and with a ``while True: pass`` process started beside it; the
+default's idle and loaded fits alternate three times. The children inherit
+no ``OMP_NUM_THREADS``, so torch's default is what a user gets. It prints one
+JSON object; the target is loaded at most 1.5 times idle with the default,
+and the default idle no slower than torch's default idle.
 """
 
 from __future__ import annotations
@@ -18,10 +19,16 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 N_SIMULATIONS = 10_000
-SETTINGS = {"n_threads=1 (default)": "1", "n_threads=None (torch default)": "none"}
+DEFAULT, TORCH_DEFAULT = "n_threads=1 (default)", "n_threads=None (torch default)"
+SETTINGS = {DEFAULT: "1", TORCH_DEFAULT: "none"}
+LOADS = ("idle", "one competing process")
 
 
 def child(n_threads: str) -> dict[str, Any]:
@@ -64,35 +71,58 @@ def _time_fit(n_threads: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    del quick  # one size: the issue's 10^4
+@contextmanager
+def _load(kind: str) -> Iterator[None]:
+    """Nothing for "idle"; otherwise one CPU-bound process running beside the body."""
+    if kind == "idle":
+        yield
+        return
+    competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    time.sleep(1.0)
+    try:
+        yield
+    finally:
+        competitor.kill()
+        competitor.wait()
+
+
+def run(quick: bool = False, repeats: int = 3) -> dict[str, Any]:
+    """Idle and loaded fits in alternation, so that drifting background load
+    (other users of a shared machine) falls alike on both of each pair."""
+    plan = [(DEFAULT, load) for _ in range(1 if quick else repeats) for load in LOADS]
+    if not quick:
+        plan += [(TORCH_DEFAULT, load) for load in LOADS]
     rows = []
-    for load in ("idle", "one competing process"):
-        competitor = None
-        if load != "idle":
-            competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-            time.sleep(1.0)
-        try:
-            for label, n_threads in SETTINGS.items():
-                row = {"setting": label, "load": load}
-                row["loadavg_before"] = os.getloadavg()
-                row.update(_time_fit(n_threads))
-                rows.append(row)
-                print(json.dumps(row), file=sys.stderr, flush=True)
-        finally:
-            if competitor is not None:
-                competitor.kill()
-                competitor.wait()
-    wall = {(r["setting"], r["load"]): r["fit_wall_s"] for r in rows}
-    default, before = SETTINGS
-    ratios = {
-        "default loaded / default idle": wall[default, "one competing process"]
-        / wall[default, "idle"],
-        "torch default loaded / idle": wall[before, "one competing process"]
-        / wall[before, "idle"],
-        "default idle / torch default idle": wall[default, "idle"]
-        / wall[before, "idle"],
-    }
+    for setting, load in plan:
+        with _load(load):
+            row = {"setting": setting, "load": load, "loadavg_before": os.getloadavg()}
+            row.update(_time_fit(SETTINGS[setting]))
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+
+    def pair_ratios(setting: str) -> list[float]:
+        wall = [r["fit_wall_s"] for r in rows if r["setting"] == setting]
+        return [
+            loaded / idle for idle, loaded in zip(wall[::2], wall[1::2], strict=True)
+        ]
+
+    def idle(setting: str) -> float:
+        return float(
+            np.median(
+                [
+                    r["fit_wall_s"]
+                    for r in rows
+                    if r["setting"] == setting and r["load"] == "idle"
+                ]
+            )
+        )
+
+    ratios = {"default loaded / default idle": float(np.median(pair_ratios(DEFAULT)))}
+    if not quick:
+        ratios["torch default loaded / idle"] = pair_ratios(TORCH_DEFAULT)[0]
+        ratios["default idle / torch default idle"] = idle(DEFAULT) / idle(
+            TORCH_DEFAULT
+        )
     return {
         "rows": rows,
         "ratios": ratios,
@@ -101,7 +131,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             "seed 0, one fresh process per row (after a warm-up fit); the "
             "competing process is `while True: pass`. 'idle' means no process "
             "started by this benchmark: the machine's own load average is in "
-            "loadavg_before.",
+            "loadavg_before. Idle and loaded fits alternate; a ratio is the "
+            "median over the pairs.",
             "Ratios: " + ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items()) + ".",
         ],
     }

@@ -80,8 +80,21 @@ frame = explanation.to_frame()
 print(frame.round(2).T)
 
 # %%
-# ``plot(i)`` draws the explanation of one series: the mechanism shares and
-# the spread of each parameter among its neighbours.
+# The series behind the answer
+# ----------------------------
+# ``plot_series(i)`` draws what a scientist wants to see first: the observed
+# series (black) over the series of its nearest training simulations,
+# coloured by their mechanism, with the share of each mechanism and each
+# parameter's 90% interval among the neighbours beside it. The series are
+# drawn as the network compared them, after the ``preprocessor`` (here the
+# logarithm of the counts). Parameters that are the same in every neighbour
+# (fixed by the simulator) or that no neighbour's mechanism has are named,
+# not given an interval.
+fig = explanation.plot_series(1)
+
+# %%
+# ``plot(i)`` draws the same explanation as distributions: the mechanism
+# shares and the spread of each parameter among the neighbours.
 fig = explanation.plot(1)
 
 # %%
