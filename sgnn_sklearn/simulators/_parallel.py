@@ -129,7 +129,7 @@ def iter_simulated_chunks(
             continue
         # Unordered, so that a backend failure leaves the chunks that did come
         # back known: the one lost is among the others, not the first pending.
-        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        results = _streaming_parallel(n_jobs)(
             delayed(_indexed_chunk)(simulator, *chunks[index], index, n_chunks)
             for index in group
         )
@@ -201,6 +201,27 @@ def check_n_jobs(n_jobs: Any) -> None:
             "n_jobs must be None or a non-zero integer (-1 for all cores); got "
             f"{n_jobs!r}."
         )
+
+
+def _streaming_parallel(n_jobs: int | None) -> Parallel:
+    """A ``Parallel`` that yields results as they come, where the backend can.
+
+    Ray's joblib backend, for one, cannot stream results back (joblib raises
+    for ``return_as="generator_unordered"``); there each group of chunks comes back
+    as a list, so its peak memory holds the whole group.
+
+    Examples
+    --------
+    >>> from sklearn.utils.parallel import delayed
+    >>> sorted(_streaming_parallel(1)(delayed(abs)(v) for v in (-1, 2)))
+    [1, 2]
+    """
+    try:
+        return Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    except ValueError as exc:
+        if "return_as" not in str(exc):
+            raise
+        return Parallel(n_jobs=n_jobs)
 
 
 def simulate_chunked(
