@@ -46,7 +46,7 @@ def check_n_threads(n_threads: Any) -> int | None:
     if n_threads is None:
         return None
     if isinstance(n_threads, Integral) and not isinstance(n_threads, bool):
-        if n_threads >= 1:
+        if int(n_threads) >= 1:
             return int(n_threads)
     raise ValueError(
         "n_threads must be a positive int or None (the caller's torch setting); "
@@ -80,7 +80,8 @@ def torch_threads(n_threads: int | None) -> Iterator[int]:
     True
     """
     callers = torch.get_num_threads()
-    wanted = callers if n_threads is None else check_n_threads(n_threads)
+    checked = check_n_threads(n_threads)
+    wanted = callers if checked is None else checked
     if wanted == callers:  # nothing to change (and no thread pool to resize)
         yield callers
         return
