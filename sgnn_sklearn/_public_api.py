@@ -51,8 +51,8 @@ def public_objects() -> dict[str, list[tuple[str, Any]]]:
     --------
     >>> objects = public_objects()
     >>> [name for name, _ in objects["sgnn_sklearn"]]
-    ['CacheWarning', 'ModelVersionWarning', 'SimulationGroundedClassifier',
-     'SimulationGroundedRegressor']
+    ['CacheWarning', 'ModelPortabilityWarning', 'ModelVersionWarning',
+     'SimulationGroundedClassifier', 'SimulationGroundedRegressor']
     """
     seen: set[int] = set()
     found = {}

@@ -800,7 +800,9 @@ class BaseSimulationGrounded(BaseEstimator):
         >>> full = len(pickle.dumps(est))
         >>> len(est.shrink_memory_bank(100).memory_bank_)
         100
-        >>> len(pickle.dumps(est.shrink_memory_bank(0))) < full / 3
+        >>> len(pickle.dumps(est)) < full
+        True
+        >>> est.shrink_memory_bank(0).memory_bank_ is None
         True
         """
         check_is_fitted(self)
