@@ -36,7 +36,10 @@ def child(mode: str, n: int, threads: int) -> dict[str, Any]:
     baseline = current_rss_mb()
     with timed() as t:
         est.fit()
+    data_mb = est.n_simulations_ * est.n_features_in_ * 4 / 2**20
     return {
+        "float32_data_mb": data_mb,
+        "fit_added_over_float32_data": (peak_rss_mb() - baseline) / data_mb,
         "mode": mode,
         "n_simulations": n,
         "peak_rss_mb": peak_rss_mb(),

@@ -7,13 +7,13 @@ import warnings
 from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -47,6 +47,7 @@ from ._memory import (
 from ._networks import ARCHITECTURES
 from ._online import ForgetBatches, SimulationStream, online_sizes
 from ._real_data import check_real_data, check_real_width
+from ._scaling import fit_standard_scaler
 from ._seeding import fit_generator
 from ._threads import uses_torch_threads
 
@@ -363,11 +364,13 @@ class BaseSimulationGrounded(BaseEstimator):
             simulation = self._simulate(simulator)
             self.simulator_ = simulator
             self.n_simulations_ = len(simulation)
-            X_sim = simulation.X
-            self._fit_inputs(X_sim)
-            self.n_features_in_ = X_sim.shape[1]
+            self._fit_inputs(simulation.X)
+            self.n_features_in_ = simulation.X.shape[1]
             targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
-            inputs = self._transform_inputs(X_sim)
+            inputs = self._transform_inputs(simulation.X)
+            # The raw simulations are not read again: free them before training,
+            # which then holds the float32 inputs only.
+            simulation = replace(simulation, X=np.empty((len(simulation), 0)))
             self._train(
                 inputs,
                 targets,
@@ -530,7 +533,7 @@ class BaseSimulationGrounded(BaseEstimator):
             self.preprocessor_ = clone(self.preprocessor).fit(X)
             X = self.preprocessor_.transform(X)
         with np.errstate(over="ignore", invalid="ignore"):  # see as_network_inputs
-            self.input_scaler_ = StandardScaler().fit(X)
+            self.input_scaler_ = fit_standard_scaler(X)
 
     def _transform_inputs(self, X: np.ndarray) -> np.ndarray:
         if self.preprocessor_ is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -274,6 +275,7 @@ def simulate_chunked(
     chunks = chunk_seeds(n_samples, random_state, chunk_size)
     parts = []
     drawn = 0  # of the chunk running in this thread, reported draw by draw
+    joined = _RowsInPlace(n_samples) if len(chunks) > 1 else None
 
     def count_draws(n_draws: int) -> None:
         nonlocal drawn
@@ -282,8 +284,67 @@ def simulate_chunked(
 
     with reporting_draws(None if progress is None else count_draws):
         for part in iter_simulated_chunks(simulator, chunks, n_jobs=n_jobs):
-            parts.append(part)
             if progress is not None and len(part) > drawn:
                 progress(len(part) - drawn)
             drawn = 0
-    return parts[0] if len(parts) == 1 else Simulation.concatenate(parts)
+            parts.append(part if joined is None else joined.add(part))
+    if joined is None:
+        return parts[0]
+    return joined.result(parts)
+
+
+class _RowsInPlace:
+    """Joins the chunks' ``X`` into one array as they arrive.
+
+    ``Simulation.concatenate`` would hold every chunk and their join at once,
+    twice the data; here each chunk's ``X`` is copied into its rows of one
+    array allocated for all, and freed. Chunks that do not fit (another
+    width, dtype or number of rows than the first announced) are joined by
+    ``Simulation.concatenate`` as before, so that the checks downstream see
+    what the simulator returned.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> sim = LinearGaussian()
+    >>> a, b = sim.simulate(3, random_state=0), sim.simulate(2, random_state=1)
+    >>> rows = _RowsInPlace(5)
+    >>> joined = rows.result([rows.add(a), rows.add(b)])
+    >>> bool((joined.X == Simulation.concatenate([a, b]).X).all())
+    True
+    """
+
+    def __init__(self, n_samples: int) -> None:
+        self.n_samples = n_samples
+        self.X: np.ndarray | None = None
+        self.filled = 0
+        self.fits = True
+
+    def add(self, part: Simulation) -> Simulation:
+        X = part.X
+        if self.X is None and isinstance(X, np.ndarray) and X.ndim == 2:
+            self.X = np.empty((self.n_samples, X.shape[1]), dtype=X.dtype)
+        fits = (
+            self.fits
+            and self.X is not None
+            and isinstance(X, np.ndarray)
+            and X.ndim == 2
+            and X.shape[1] == self.X.shape[1]
+            and X.dtype == self.X.dtype
+            and self.filled + len(X) <= self.n_samples
+        )
+        if not fits:
+            self.fits = False
+            return part
+        assert self.X is not None
+        rows = self.X[self.filled : self.filled + len(X)]
+        rows[...] = X
+        self.filled += len(X)
+        return replace(part, X=rows)
+
+    def result(self, parts: list[Simulation]) -> Simulation:
+        if not self.fits or self.filled != self.n_samples:
+            return Simulation.concatenate(parts)
+        assert self.X is not None
+        rest = Simulation.concatenate([replace(p, X=p.X[:, :0]) for p in parts])
+        return replace(rest, X=self.X)
