@@ -236,19 +236,26 @@ def run_in_batches(
     """
     if len(inputs) == 0:
         placeholder = np.zeros((1, *inputs.shape[1:]), dtype=np.float32)
-        outputs = run_in_batches(module, function, placeholder, 1, device)
-        return tuple(output[:0] for output in outputs)
+        shapes = run_in_batches(module, function, placeholder, 1, device)
+        return tuple(output[:0] for output in shapes)
     was_training = module.training
     module.eval()
-    parts: list[tuple[np.ndarray, ...]] = []
+    # Each batch's outputs are written into arrays allocated for all rows:
+    # keeping the batches and joining them would hold every output twice
+    # (for the variance head, the last hidden layer of every training row).
+    outputs: tuple[np.ndarray, ...] = ()
     try:
         with torch.no_grad(), RowwiseLinear():
             for start in range(0, len(inputs), batch_size):
                 batch = torch.as_tensor(inputs[start : start + batch_size]).to(device)
-                parts.append(tuple(t.flatten(1).cpu().numpy() for t in function(batch)))
+                parts = [t.flatten(1).cpu().numpy() for t in function(batch)]
+                if not outputs:
+                    outputs = tuple(
+                        np.empty((len(inputs), part.shape[1]), dtype=np.float32)
+                        for part in parts
+                    )
+                for output, part in zip(outputs, parts, strict=True):
+                    output[start : start + len(part)] = part
     finally:
         module.train(was_training)
-    return tuple(
-        np.concatenate(columns).astype(np.float32, copy=False)
-        for columns in zip(*parts, strict=True)
-    )
+    return outputs
