@@ -4,7 +4,8 @@
 figures as JSON; :func:`run` starts one such process per configuration and
 reads the peak resident set size during the fit (Linux ``VmHWM``, restarted
 after imports and a warm-up fit, so it is the fit's own peak on top of what
-the process already held).
+the process already held); ``fit_added_over_float32_data`` divides the
+fit's share by the size of the simulated inputs as float32.
 """
 
 from __future__ import annotations
