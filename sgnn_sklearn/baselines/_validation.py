@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..estimators._inputs import refuse_masked_values
-
 from ..simulators._validation import refuse_simulator_class
 
 
