@@ -170,6 +170,14 @@ def test_reliability_curve_refuses_what_is_not_a_probability_of_a_class(
         reliability_curve(y_true, proba, classes=["a", "b"])
 
 
+def test_reliability_curve_takes_shares_a_rounding_error_past_one():
+    # Mechanism shares summed from neighbour weights reach 1 + 2e-16.
+    proba = np.array([[1.0 + 2e-16, 0.0], [0.5, 0.5]])
+    curve = reliability_curve(["a", "b"], proba, classes=["a", "b"])
+    assert curve.prob_pred.max() <= 1.0
+    assert curve.counts.sum() == 4
+
+
 def test_hidden_layer_sizes_that_are_not_integers_are_refused():
     est = SimulationGroundedRegressor(LinearGaussian(), 50, hidden_layer_sizes=(8.7,))
     with pytest.raises(ValueError, match=r"positive integers; got \(8.7,\)"):

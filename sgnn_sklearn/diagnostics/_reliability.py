@@ -7,6 +7,9 @@ from typing import Any
 
 import numpy as np
 
+# How far past [0, 1] rounding may carry a sum of probabilities.
+PROBA_TOLERANCE = 1e-9
+
 
 @dataclass(frozen=True)
 class ReliabilityCurve:
@@ -137,12 +140,15 @@ def reliability_curve(
         )
     if not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
-    outside = ~((proba >= 0) & (proba <= 1))  # NaN is outside too
+    # Shares summed from weights land a rounding error past 1 (1 + 2e-16):
+    # those are probabilities; anything further out, or NaN, is not.
+    outside = ~((proba >= -PROBA_TOLERANCE) & (proba <= 1 + PROBA_TOLERANCE))
     if outside.any():
         raise ValueError(
             f"proba must hold probabilities in [0, 1]; {int(outside.sum())} of "
             f"{proba.size} values are not (first: {proba[outside][0]!r})."
         )
+    proba = np.clip(proba, 0.0, 1.0)
     unknown = sorted(set(y_true.tolist()) - set(classes.tolist()), key=repr)
     if unknown:
         raise ValueError(
