@@ -14,6 +14,7 @@ from ._intervention import Intervention
 from ._latent import LatentSimulator
 from ._linear_gaussian import LinearGaussian
 from ._mixture import MixtureSimulator
+from ._oscillator import DampedOscillator
 from ._parallel import simulate_chunked
 from ._prevalence import BinomialPrevalence
 from ._quadratic_gaussian import QuadraticGaussian
@@ -30,6 +31,7 @@ from ._validation import check_simulation
 
 __all__ = [
     "BinomialPrevalence",
+    "DampedOscillator",
     "DayOfWeekEffect",
     "ExponentialGrowth",
     "FunctionSimulator",

@@ -6,6 +6,7 @@ import pytest
 from sgnn_sklearn.simulators import (
     SEIR,
     SIR,
+    DampedOscillator,
     ExponentialGrowth,
     FunctionSimulator,
     GompertzGrowth,
@@ -24,6 +25,7 @@ BUILT_INS = [
     ExponentialGrowth(noise="poisson"),
     GompertzGrowth(),
     LinearGaussian(n_features=4, n_params=2),
+    DampedOscillator(),
 ]
 
 
@@ -35,6 +37,10 @@ def _before_the_hook(simulator, n_samples, seed):
         A = simulator.design_matrix
         return params @ A.T + simulator.noise_std * rng.standard_normal(
             (n_samples, simulator.n_features)
+        )
+    if isinstance(simulator, DampedOscillator):
+        return simulator.mean_trajectory(params) + simulator.noise_std * (
+            rng.standard_normal((n_samples, simulator.n_times))
         )
     mean = simulator.mean_trajectory(params)
     dispersion = None
