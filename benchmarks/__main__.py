@@ -21,6 +21,7 @@ SECTIONS = (
     "memory",
     "amortisation",
     "comparison",
+    "curve_fitting",
 )
 
 
@@ -124,6 +125,7 @@ def _targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
             f"{100 * mass:.1f}%, worst decile {100 * worst:.1f}%",
             0.88 <= mass <= 0.92 and worst >= 0.80,
         )
+    targets += sections.get("curve_fitting", {}).get("targets", [])
     return targets
 
 
@@ -150,6 +152,10 @@ def _run_section(name: str, args: argparse.Namespace, sections: dict) -> None:
         sections["comparison"] = comparison.run(
             args.quick, args.seeds, partial=args.out / "comparison_partial.json"
         )
+    elif name == "curve_fitting":
+        from . import curve_fitting
+
+        sections["curve_fitting"] = curve_fitting.run(args.quick, args.seeds)
     elif name == "amortisation":
         from . import amortisation
 
@@ -174,7 +180,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         type=int,
         nargs="+",
         default=None,
-        help="seeds of the comparison (default 0 1 2; 0 with --quick)",
+        help="seeds of comparison and curve_fitting (default 0 1 2; 0 with --quick)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
