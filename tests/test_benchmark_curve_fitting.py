@@ -3,8 +3,15 @@
 import numpy as np
 import pytest
 
-from benchmarks.curve_fitting import LEAST_SQUARES, least_squares, run, score
-from sgnn_sklearn.diagnostics import reference_posterior
+from benchmarks import curve_fitting
+from benchmarks.curve_fitting import (
+    LEAST_SQUARES,
+    least_squares,
+    run,
+    score,
+    slim_reference,
+)
+from sgnn_sklearn.diagnostics import posterior_mass_inside, reference_posterior
 from sgnn_sklearn.simulators import DampedOscillator
 
 
@@ -38,6 +45,24 @@ def test_score_of_the_reference_itself_is_the_bayes_limit():
     expected = np.mean(post.std**2, axis=0) / np.mean(post.std**2, axis=0)
     assert off["excess / Bayes risk"] == pytest.approx(expected.tolist())
     assert np.isnan(off["coverage of truth"])
+
+
+def test_slim_reference_is_the_full_one_without_its_draws(monkeypatch):
+    monkeypatch.setattr(curve_fitting, "REFERENCE_CHUNK", 4)
+    sim = DampedOscillator(amplitude=1.0, targets=("damping", "frequency"))
+    X = sim.simulate(6, random_state=2).X
+    full = reference_posterior(
+        sim, X, n_grid=curve_fitting.REFERENCE_GRID, tol=curve_fitting.REFERENCE_TOL
+    )
+    slim = slim_reference(sim, X)
+    assert slim.draws.shape == (6, 0, 3) and slim.weights.shape == (6, 0)
+    for name in ("mean", "std", "change", "converged", "log_evidence"):
+        np.testing.assert_array_equal(getattr(slim, name), getattr(full, name))
+    lower, upper = full.mean - full.std, full.mean + 2 * full.std
+    np.testing.assert_array_equal(
+        posterior_mass_inside(slim, lower, upper),
+        posterior_mass_inside(full, lower, upper),
+    )
 
 
 def test_run_compares_every_method_on_the_same_series():
