@@ -1,11 +1,17 @@
 """The offline fit's memory savings change nothing: same simulations, same bits."""
 
+import copy
+
 import numpy as np
 import pytest
+import torch
 from sklearn.preprocessing import StandardScaler
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
-from sgnn_sklearn.estimators import _base, _scaling
+from sgnn_sklearn.estimators import _base, _regressor, _scaling, _variance
+from sgnn_sklearn.estimators._inference import run_in_batches
+from sgnn_sklearn.estimators._networks import MLP
+from sgnn_sklearn.estimators._variance import GaussianHead
 from sgnn_sklearn.simulators import (
     LinearGaussian,
     MixtureSimulator,
@@ -65,4 +71,130 @@ def test_predictions_are_those_of_standard_scaler_to_the_last_bit(monkeypatch, c
     )
     np.testing.assert_array_equal(
         blockwise.memory_bank_.inputs, reference.memory_bank_.inputs
+    )
+
+
+def _variance_head_as_before(
+    module,
+    inputs,
+    targets,
+    train,
+    valid,
+    *,
+    lr,
+    batch_size,
+    max_epochs,
+    patience,
+    seed,
+    **_,
+):
+    """The variance head as fitted before it embedded rows block by block.
+
+    Every row's last hidden layer computed at once and indexed per mini-batch:
+    the algorithm of 8ad6e47, kept here to pin its results.
+    """
+    mean, hidden = run_in_batches(
+        module, module.mean_and_hidden, inputs, max(batch_size, 4096), "cpu"
+    )
+    hidden = torch.as_tensor(hidden)
+    squared = torch.as_tensor((targets.reshape(len(targets), -1) - mean) ** 2)
+    head = module.log_variance
+    with torch.no_grad():
+        floor = float(np.exp(_variance.LOG_VARIANCE_BOUNDS[0]))
+        head[-1].bias.copy_(squared[train].mean(dim=0).clamp_min(floor).log())
+
+    def loss(rows):
+        log_var = module.log_variance_of(hidden[rows])
+        return _variance.gaussian_nll(log_var, squared[rows])
+
+    monitor = train if valid is None else valid
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(head.parameters(), lr=lr)
+    train_rows = torch.as_tensor(train)
+    with torch.no_grad():
+        best = float(loss(monitor))
+    best_state, since_best = copy.deepcopy(head.state_dict()), 0
+    for _ in range(max_epochs):
+        head.train()
+        order = train_rows[torch.randperm(len(train_rows), generator=generator)]
+        for start in range(0, len(order), batch_size):
+            optimizer.zero_grad()
+            loss(order[start : start + batch_size]).backward()
+            optimizer.step()
+        if patience is None:
+            best_state = copy.deepcopy(head.state_dict())
+            continue
+        with torch.no_grad():
+            score = float(loss(monitor))
+        if score < best:
+            best, best_state, since_best = score, copy.deepcopy(head.state_dict()), 0
+        else:
+            since_best += 1
+            if since_best >= patience:
+                break
+    head.load_state_dict(best_state)
+    head.eval()
+
+
+def _embed_block_by_block(monkeypatch):
+    # No hidden layer kept, and blocks of 1,000 rows rounded to mini-batches:
+    # every epoch spans several blocks, the last one short.
+    monkeypatch.setattr(_variance, "HIDDEN_CACHE_BYTES", 0)
+    monkeypatch.setattr(_variance, "EPOCH_BLOCK_ROWS", 1000)
+
+
+@pytest.mark.parametrize("keep_hidden", [True, False])
+@pytest.mark.parametrize("patience", [2, None])
+@pytest.mark.parametrize("validation", [True, False])
+def test_variance_head_is_that_of_the_whole_hidden_layer_to_the_last_bit(
+    monkeypatch, keep_hidden, patience, validation
+):
+    if not keep_hidden:
+        _embed_block_by_block(monkeypatch)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5000, 6)).astype(np.float32)
+    y = (X[:, :2] + np.abs(X[:, 2:4]) * rng.normal(size=(5000, 2))).astype(np.float32)
+    train, valid = np.arange(4500), (np.arange(4500, 5000) if validation else None)
+    torch.manual_seed(0)
+    net = GaussianHead(MLP, n_features=6, n_outputs=2, hidden_layer_sizes=(32, 32))
+    reference = copy.deepcopy(net)
+    options = dict(lr=1e-2, batch_size=64, max_epochs=6, patience=patience, seed=3)
+    _variance.fit_variance_head(net, X, y, train, valid, device="cpu", **options)
+    _variance_head_as_before(reference, X, y, train, valid, **options)
+    for name, value in reference.state_dict().items():
+        assert torch.equal(net.state_dict()[name], value), name
+
+
+def test_predicted_spread_is_that_of_main_when_embedded_block_by_block(monkeypatch):
+    sim = LinearGaussian(n_features=4, noise_std=2.0)
+    X = sim.simulate(500, random_state=1).X
+    options = dict(max_epochs=2, hidden_layer_sizes=(16,), random_state=0)
+    monkeypatch.setattr(_regressor, "fit_variance_head", _variance_head_as_before)
+    before = SimulationGroundedRegressor(sim, 20_000, **options).fit()
+    monkeypatch.undo()
+    _embed_block_by_block(monkeypatch)
+    after = SimulationGroundedRegressor(sim, 20_000, **options).fit()
+    for a, b in zip(
+        after.predict(X, return_std=True),
+        before.predict(X, return_std=True),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_pinball_quantiles_do_not_depend_on_keeping_the_hidden_layer(monkeypatch):
+    sim = LinearGaussian(n_features=4, noise_std=2.0)
+    X = sim.simulate(500, random_state=1).X
+    options = dict(
+        max_epochs=2,
+        hidden_layer_sizes=(16,),
+        random_state=0,
+        interval_method="pinball",
+    )
+    kept = SimulationGroundedRegressor(sim, 20_000, **options).fit()
+    _embed_block_by_block(monkeypatch)
+    streamed = SimulationGroundedRegressor(sim, 20_000, **options).fit()
+    np.testing.assert_array_equal(
+        streamed.predict_quantiles(X, [0.05, 0.5, 0.95]),
+        kept.predict_quantiles(X, [0.05, 0.5, 0.95]),
     )

@@ -21,7 +21,7 @@ from torch import nn
 
 from ._inference import run_in_batches
 from ._seeding import DrawsFromFitGenerator, fit_generator
-from ._variance import GaussianHead, frozen_residuals, train_head
+from ._variance import FrozenNetwork, GaussianHead, train_head
 
 # The levels the heads learn: dense in the tails, where intervals end.
 QUANTILE_LEVELS = np.array(
@@ -148,27 +148,28 @@ def fit_quantile_head(
     >>> net.quantile_head.n_levels == len(QUANTILE_LEVELS)
     True
     """
-    errors, hidden = frozen_residuals(module, inputs, targets, batch_size, device)
-    residual = torch.as_tensor(errors)
+    frozen = FrozenNetwork(module, inputs, targets, batch_size, device)
+    residual = torch.as_tensor(frozen.residual)
     if not warm_start or getattr(module, "quantile_head", None) is None:
         initial = np.quantile(residual[train].numpy(), QUANTILE_LEVELS, axis=0).T
         # Drawn from a generator of its own, seeded as the global one was,
         # so that fits in threads at once do not share draws (see _seeding).
         with fit_generator(seed), DrawsFromFitGenerator():
             module.quantile_head = QuantileHead(
-                hidden.shape[1], residual.shape[1], initial
+                frozen.width, residual.shape[1], initial
             ).to(device)
     head = module.quantile_head
     assert head is not None
     levels = torch.as_tensor(QUANTILE_LEVELS, dtype=torch.float32).to(device)
 
-    def loss(rows: Any) -> torch.Tensor:
-        predicted = head(hidden[rows].to(device))
+    def loss(hidden: torch.Tensor, rows: Any) -> torch.Tensor:
+        predicted = head(hidden.to(device))
         return pinball_loss(predicted, residual[rows].to(device), levels)
 
     train_head(
         head,
         loss,
+        frozen.hidden,
         train,
         valid,
         lr=lr,

@@ -10,7 +10,7 @@ mean is therefore the squared-loss network's, bit for bit.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from numbers import Real
 from typing import Any
 
@@ -25,6 +25,13 @@ from ._seeding import fork_rng
 # Bounds on the log-variance of standardised targets: exp(-20) to exp(10)
 # covers any posterior the network can express and keeps exp() finite.
 LOG_VARIANCE_BOUNDS = (-20.0, 10.0)
+# The uncertainty heads keep the last hidden layer of every training row when
+# it takes at most this much memory (131,072 rows of 128), and embed the rows
+# again in each epoch otherwise (see FrozenNetwork).
+HIDDEN_CACHE_BYTES = 64 * 2**20
+# Rows embedded at once in an epoch when the hidden layer is not kept: a few
+# tens of megabytes, and whole mini-batches (see train_head).
+EPOCH_BLOCK_ROWS = 32_768
 # After an interrupt the heads are set, untrained, from this many training
 # rows at most: enough for the residuals' spread, quick whatever the budget.
 MAX_UNTRAINED_ROWS = 8192
@@ -175,36 +182,89 @@ def gaussian_nll(log_var: torch.Tensor, squared_residual: torch.Tensor) -> torch
     return 0.5 * (log_var + squared_residual * torch.exp(-log_var)).mean()
 
 
-def frozen_residuals(
-    module: GaussianHead,
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    batch_size: int,
-    device: str,
-) -> tuple[np.ndarray, torch.Tensor]:
-    """The frozen network's residuals and last hidden layer, computed once.
+class FrozenNetwork:
+    """The frozen network's residuals, and its last hidden layer on demand.
 
-    What the uncertainty heads learn from: they read the hidden layer and
-    model the residual ``targets - mean``.
+    What the uncertainty heads learn from: they read the last hidden layer
+    and model the residual. The residuals ``targets - mean`` (a few numbers
+    per row) are computed once. The last hidden layer is kept for every row
+    when it takes at most ``HIDDEN_CACHE_BYTES``; otherwise :meth:`hidden`
+    embeds the rows asked for again at each call, so that a fit on 10^6
+    simulations does not hold a 128-wide hidden layer per row beside its
+    inputs. Both give the same bits: embeddings are computed row by row (see
+    ``run_in_batches``).
+
+    Parameters
+    ----------
+    module : GaussianHead
+        The trained network.
+    inputs : ndarray of shape (n_samples, n_features)
+        The network inputs.
+    targets : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        The network targets.
+    batch_size : int
+        Training batch size; rows are embedded in batches of at least
+        ``PREDICT_BATCH_SIZE``.
+    device : str
+        Where the network runs.
+
+    Attributes
+    ----------
+    residual : ndarray of shape (n_samples, n_outputs)
+        ``targets`` less the network's mean.
+    width : int
+        Width of the last hidden layer.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sgnn_sklearn.estimators._networks import MLP
     >>> net = GaussianHead(MLP, n_features=2, n_outputs=1, hidden_layer_sizes=(4,))
-    >>> residual, hidden = frozen_residuals(net, np.zeros((3, 2), np.float32),
-    ...                                     np.ones(3, np.float32), 8, "cpu")
-    >>> residual.shape, tuple(hidden.shape)
-    ((3, 1), (3, 4))
+    >>> frozen = FrozenNetwork(net, np.zeros((3, 2), np.float32),
+    ...                        np.ones(3, np.float32), 8, "cpu")
+    >>> frozen.residual.shape, tuple(frozen.hidden(np.array([0, 2])).shape)
+    ((3, 1), (2, 4))
     """
-    mean, embedded = run_in_batches(
-        module,
-        module.mean_and_hidden,
-        inputs,
-        max(batch_size, PREDICT_BATCH_SIZE),
-        device,
-    )
-    return targets.reshape(len(targets), -1) - mean, torch.as_tensor(embedded)
+
+    def __init__(
+        self,
+        module: GaussianHead,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        batch_size: int,
+        device: str,
+    ) -> None:
+        self.module, self.inputs, self.device = module, inputs, device
+        self.batch_size = max(batch_size, PREDICT_BATCH_SIZE)
+        self.width = embedding_width(module, inputs.shape[1])
+        self._hidden: torch.Tensor | None = None
+        if len(inputs) * self.width * 4 <= HIDDEN_CACHE_BYTES:
+            mean, hidden = run_in_batches(
+                module, module.mean_and_hidden, inputs, self.batch_size, device
+            )
+            self._hidden = torch.as_tensor(hidden)
+        else:
+            (mean,) = run_in_batches(
+                module,
+                lambda batch: (module.mean_and_hidden(batch)[0],),
+                inputs,
+                self.batch_size,
+                device,
+            )
+        self.residual = targets.reshape(len(targets), -1) - mean
+
+    def hidden(self, rows: Any) -> torch.Tensor:
+        """The last hidden layer of ``rows`` (indices), on the CPU."""
+        if self._hidden is not None:
+            return self._hidden[rows]
+        (hidden,) = run_in_batches(
+            self.module,
+            lambda batch: (self.module.embed(batch),),
+            self.inputs[np.asarray(rows)],
+            self.batch_size,
+            self.device,
+        )
+        return torch.as_tensor(hidden)
 
 
 def fit_variance_head(
@@ -224,7 +284,8 @@ def fit_variance_head(
 ) -> None:
     """Train the variance head on the frozen network's residuals.
 
-    The last hidden layer and the mean are computed once; the head is fitted
+    The residuals are computed once, the last hidden layer once or block by
+    block in each epoch (see :class:`FrozenNetwork`); the head is fitted
     by Adam on Gaussian NLL over the ``train`` rows, and with ``patience``
     set, stopped when the NLL on the ``valid`` rows (or, without them, on the
     ``train`` rows) has not improved for ``patience`` epochs, keeping the best
@@ -248,8 +309,8 @@ def fit_variance_head(
     >>> bool(abs(float(log_var.mean()) - np.log(residual_variance)) < 0.2)
     True
     """
-    residual, hidden = frozen_residuals(module, inputs, targets, batch_size, device)
-    squared = torch.as_tensor(residual**2)
+    frozen = FrozenNetwork(module, inputs, targets, batch_size, device)
+    squared = torch.as_tensor(frozen.residual**2)
     head = module.log_variance
     if not warm_start:
         final = head[-1]
@@ -259,13 +320,14 @@ def fit_variance_head(
             initial = squared[train].mean(dim=0).clamp_min(floor).log()
             final.bias.copy_(initial.to(final.bias.device))
 
-    def loss(rows: Any) -> torch.Tensor:
-        log_var = module.log_variance_of(hidden[rows].to(device))
+    def loss(hidden: torch.Tensor, rows: Any) -> torch.Tensor:
+        log_var = module.log_variance_of(hidden.to(device))
         return gaussian_nll(log_var, squared[rows].to(device))
 
     train_head(
         head,
         loss,
+        frozen.hidden,
         train,
         valid,
         lr=lr,
@@ -278,7 +340,8 @@ def fit_variance_head(
 
 def train_head(
     head: nn.Module,
-    loss: Callable[[Any], torch.Tensor],
+    loss: Callable[[torch.Tensor, Any], torch.Tensor],
+    hidden: Callable[[Any], torch.Tensor],
     train: np.ndarray,
     valid: np.ndarray | None,
     *,
@@ -288,11 +351,15 @@ def train_head(
     patience: int | None,
     seed: int,
 ) -> None:
-    """Fit a head by Adam on ``loss(rows)``, with early stopping on ``valid``.
+    """Fit a head by Adam on ``loss(hidden(rows), rows)``, with early stopping.
 
-    ``loss(rows)`` is the mean loss of the given rows (indices). With
-    ``patience`` set, training stops when the loss on the ``valid`` rows (or,
-    without them, on the ``train`` rows) has not improved for ``patience``
+    ``hidden(rows)`` is what the head reads for the given rows (indices), and
+    ``loss(hidden, rows)`` their mean loss. Each epoch draws the rows in a
+    random order and asks ``hidden`` for ``EPOCH_BLOCK_ROWS`` of them at a
+    time (rounded to whole mini-batches, so the mini-batches and their
+    results do not depend on it). With ``patience`` set, training stops when
+    the loss on the ``valid`` rows (or, without them, on the ``train`` rows),
+    computed on all of them at once, has not improved for ``patience``
     epochs, and the best weights are kept. The head is left in eval mode.
 
     Examples
@@ -301,9 +368,9 @@ def train_head(
     >>> import torch
     >>> head = torch.nn.Linear(1, 1)
     >>> x, y = torch.ones(20, 1), torch.full((20, 1), 2.0)
-    >>> train_head(head, lambda rows: ((head(x[rows]) - y[rows]) ** 2).mean(),
-    ...            np.arange(15), None, lr=0.05, batch_size=5,
-    ...            max_epochs=300, patience=None, seed=0)
+    >>> train_head(head, lambda h, rows: ((head(h) - y[rows]) ** 2).mean(),
+    ...            lambda rows: x[rows], np.arange(15), None, lr=0.05,
+    ...            batch_size=5, max_epochs=300, patience=None, seed=0)
     >>> with torch.no_grad():
     ...     bool(abs(float(head(torch.ones(1, 1))) - 2.0) < 0.05)
     True
@@ -312,21 +379,40 @@ def train_head(
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(head.parameters(), lr=lr)
     train_rows = torch.as_tensor(train)
+    block_rows = max(1, EPOCH_BLOCK_ROWS // batch_size) * batch_size
+    # Early stopping compares the loss of all monitored rows computed in one
+    # pass (a batched product's last bits depend on its number of rows), so
+    # their hidden layer is kept; without early stopping the loss is only
+    # checked to be finite, block by block.
+    monitor_hidden = None if patience is None else hidden(monitor)
 
     def monitored() -> float:
+        assert monitor_hidden is not None
         with torch.no_grad():
-            return float(loss(monitor))
+            return float(loss(monitor_hidden, monitor))
 
-    best, best_state, since_best = monitored(), copy.deepcopy(head.state_dict()), 0
+    def finite() -> bool:
+        if monitor_hidden is not None:
+            return bool(np.isfinite(monitored()))
+        with torch.no_grad():
+            return all(
+                np.isfinite(float(loss(hidden(rows), rows)))
+                for rows in _blocks(monitor, block_rows)
+            )
+
+    best = np.inf if monitor_hidden is None else monitored()
+    best_state, since_best = copy.deepcopy(head.state_dict()), 0
     try:
         for _ in range(max_epochs):
-            head.train()
             order = train_rows[torch.randperm(len(train_rows), generator=generator)]
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                optimizer.zero_grad()
-                loss(rows).backward()
-                optimizer.step()
+            for block in _blocks(order, block_rows):
+                block_hidden = hidden(block)
+                head.train()
+                for start in range(0, len(block), batch_size):
+                    rows = slice(start, start + batch_size)
+                    optimizer.zero_grad()
+                    loss(block_hidden[rows], block[rows]).backward()
+                    optimizer.step()
             if patience is None:
                 best_state = copy.deepcopy(head.state_dict())
                 continue
@@ -348,9 +434,15 @@ def train_head(
         raise
     head.load_state_dict(best_state)
     head.eval()
-    if not np.isfinite(monitored()):
+    if not finite():
         raise FloatingPointError(
             "The training of an uncertainty head (variance or quantiles) "
             "diverged: its loss is not finite. Lower lr (or finetune_lr when "
             "fine-tuning)."
         )
+
+
+def _blocks(rows: Any, size: int) -> Iterator[Any]:
+    """Consecutive slices of ``rows`` of ``size`` (the last one shorter)."""
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
