@@ -8,7 +8,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
-from sgnn_sklearn.estimators import _base, _regressor, _scaling, _variance
+from sgnn_sklearn.estimators import _base, _inputs, _regressor, _scaling, _variance
 from sgnn_sklearn.estimators._inference import run_in_batches
 from sgnn_sklearn.estimators._networks import MLP
 from sgnn_sklearn.estimators._variance import GaussianHead
@@ -198,3 +198,14 @@ def test_pinball_quantiles_do_not_depend_on_keeping_the_hidden_layer(monkeypatch
         streamed.predict_quantiles(X, [0.05, 0.5, 0.95]),
         kept.predict_quantiles(X, [0.05, 0.5, 0.95]),
     )
+
+
+def test_inputs_past_float32_are_found_in_any_block(monkeypatch):
+    # Finiteness is checked block by block: a value too large in the last
+    # block is refused as one in the first is.
+    monkeypatch.setattr(_inputs, "FINITE_CHECK_ROWS", 10)
+    X = np.ones((35, 3))
+    assert _inputs.as_network_inputs(X, X).dtype == np.float32
+    X[32, 1] = 1e300
+    with pytest.raises(ValueError, match="too large for the network: 1 values"):
+        _inputs.as_network_inputs(X, X)

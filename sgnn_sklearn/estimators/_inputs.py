@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import _get_feature_names, check_array
 
+# Rows of standardised inputs checked for finiteness at once.
+FINITE_CHECK_ROWS = 65_536
+
 
 def refuse_masked_values(data: Any, name: str) -> Any:
     """Refuse a masked array with masked entries; unmask one without.
@@ -220,8 +223,12 @@ def as_network_inputs(
     """
     with np.errstate(over="ignore", invalid="ignore"):
         inputs = scaled.astype(np.float32, copy=False)
-    finite = np.isfinite(inputs)
-    if finite.all():
+    # Checked block by block: a mask of every value would add a quarter of
+    # the float32 inputs (57 MB at 10^6 series of 60 days) to the fit's peak.
+    if all(
+        np.isfinite(inputs[start : start + FINITE_CHECK_ROWS]).all()
+        for start in range(0, len(inputs), FINITE_CHECK_ROWS)
+    ):
         return inputs
     made = ~np.isfinite(np.asarray(X, dtype=float))
     if preprocessor is not None and made.any():
@@ -234,7 +241,8 @@ def as_network_inputs(
             "(np.log1p instead of np.log, or clip first)."
         )
     raise ValueError(
-        f"X has values too large for the network: {int((~finite).sum())} "
+        "X has values too large for the network: "
+        f"{int(np.count_nonzero(~np.isfinite(inputs)))} "
         "values are not finite once standardised by the statistics of the "
         "training inputs and cast to float32 (largest absolute value in X: "
         f"{np.nanmax(np.abs(X)):.3g}; float32 reaches "
