@@ -177,6 +177,7 @@ def fit_quantile_head(
         max_epochs=max_epochs,
         patience=patience,
         seed=seed,
+        block_rows=frozen.block_rows,
     )
 
 

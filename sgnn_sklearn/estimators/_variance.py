@@ -214,6 +214,11 @@ class FrozenNetwork:
         ``targets`` less the network's mean.
     width : int
         Width of the last hidden layer.
+    block_rows : int
+        How many rows a head in training asks :meth:`hidden` for at once:
+        one (a mini-batch) when the hidden layer is kept, which then copies no
+        more than a mini-batch; ``EPOCH_BLOCK_ROWS`` when it is not, so that
+        the rows are embedded in batches of useful size.
 
     Examples
     --------
@@ -238,7 +243,9 @@ class FrozenNetwork:
         self.batch_size = max(batch_size, PREDICT_BATCH_SIZE)
         self.width = embedding_width(module, inputs.shape[1])
         self._hidden: torch.Tensor | None = None
+        self.block_rows = EPOCH_BLOCK_ROWS
         if len(inputs) * self.width * 4 <= HIDDEN_CACHE_BYTES:
+            self.block_rows = 1
             mean, hidden = run_in_batches(
                 module, module.mean_and_hidden, inputs, self.batch_size, device
             )
@@ -335,6 +342,7 @@ def fit_variance_head(
         max_epochs=max_epochs,
         patience=patience,
         seed=seed,
+        block_rows=frozen.block_rows,
     )
 
 
@@ -350,14 +358,15 @@ def train_head(
     max_epochs: int,
     patience: int | None,
     seed: int,
+    block_rows: int = 1,
 ) -> None:
     """Fit a head by Adam on ``loss(hidden(rows), rows)``, with early stopping.
 
     ``hidden(rows)`` is what the head reads for the given rows (indices), and
     ``loss(hidden, rows)`` their mean loss. Each epoch draws the rows in a
-    random order and asks ``hidden`` for ``EPOCH_BLOCK_ROWS`` of them at a
-    time (rounded to whole mini-batches, so the mini-batches and their
-    results do not depend on it). With ``patience`` set, training stops when
+    random order and asks ``hidden`` for ``block_rows`` of them at a time
+    (whole mini-batches, at least one, so the mini-batches and their results
+    do not depend on it). With ``patience`` set, training stops when
     the loss on the ``valid`` rows (or, without them, on the ``train`` rows),
     computed on all of them at once, has not improved for ``patience``
     epochs, and the best weights are kept. The head is left in eval mode.
@@ -379,7 +388,7 @@ def train_head(
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(head.parameters(), lr=lr)
     train_rows = torch.as_tensor(train)
-    block_rows = max(1, EPOCH_BLOCK_ROWS // batch_size) * batch_size
+    block_rows = max(1, block_rows // batch_size) * batch_size
     # Early stopping compares the loss of all monitored rows computed in one
     # pass (a batched product's last bits depend on its number of rows), so
     # their hidden layer is kept; without early stopping the loss is only
