@@ -5,7 +5,12 @@ import pytest
 from scipy.stats import norm
 
 from sgnn_sklearn import SimulationGroundedRegressor
-from sgnn_sklearn.simulators import SIR, LinearGaussian, TruncatedSimulator
+from sgnn_sklearn.simulators import (
+    SIR,
+    FunctionSimulator,
+    LinearGaussian,
+    TruncatedSimulator,
+)
 
 # Posterior sd 0.023: 2.3% of the prior's (the "at most 5%").
 SIM = LinearGaussian(noise_std=0.02)
@@ -44,6 +49,8 @@ def test_refined_posterior_is_the_exact_one(amortised):
     assert high - low < 0.3  # the prior's sd is 1
     assert refined.n_simulations == 1000
     assert refined.simulator_.simulator is SIM
+    # The last round is an ensemble: five members unless asked otherwise.
+    assert refined.n_estimators == 5 and len(refined.nets_) == 5
 
 
 @pytest.mark.slow
@@ -69,6 +76,8 @@ def test_refine_bad_input(amortised):
         amortised.refine(x, width=-1.0)
     with pytest.raises(ValueError, match="n_simulations"):
         amortised.refine(x, n_simulations=0)
+    with pytest.raises(ValueError, match="n_estimators"):
+        amortised.refine(x, n_estimators=0)
     plain = SimulationGroundedRegressor(max_epochs=2, random_state=0)
     data = SIM.simulate(50, random_state=0)
     with pytest.raises(ValueError, match="fitted on a simulator"):
@@ -95,3 +104,41 @@ def test_truncated_simulator_keeps_the_prior_inside_the_box():
         TruncatedSimulator(SIM, {"theta0": (1, 0)}).sample_params(3)
     with pytest.raises(ValueError, match="almost no prior"):
         TruncatedSimulator(SIM, {"theta0": (30, 31)}).sample_params(3)
+
+
+def test_refine_trains_the_members_asked_for_in_the_last_round_only():
+    est = SimulationGroundedRegressor(SIM, 200, max_epochs=2, random_state=0).fit()
+    x = SIM.simulate(1, random_state=0).X
+    refined = est.refine(x, n_rounds=2, n_estimators=2)
+    assert refined.n_estimators == 2 and len(refined.nets_) == 2
+    assert est.n_estimators == 1  # the amortised estimator is left as it was
+    # An ensemble asked of the amortised fit is kept when it is larger.
+    wide = SimulationGroundedRegressor(
+        SIM, 200, max_epochs=2, n_estimators=6, random_state=0
+    ).fit()
+    assert len(wide.refine(x, n_rounds=1).nets_) == 6
+
+
+def test_truncated_simulator_draws_noise_apart_when_the_wrapped_one_does():
+    box = TruncatedSimulator(SIM, {"theta0": (0.0, 0.5)})
+    rng = np.random.default_rng(3)
+    latent = box.simulate_latent(50, rng)
+    observed = box.observe(latent, rng)
+    # The same draws as simulate: parameters from the box, then the noise.
+    again = box.simulate(50, random_state=np.random.default_rng(3))
+    assert np.array_equal(observed.X, again.X) and np.array_equal(observed.y, again.y)
+    assert observed.y.min() >= 0 and observed.y.max() <= 0.5
+    assert not np.array_equal(latent.X, observed.X)
+    # So a fit on the truncated prior draws fresh noise every epoch.
+    est = SimulationGroundedRegressor(
+        box, 200, max_epochs=3, observation_noise="fresh", random_state=0
+    ).fit()
+    assert est.observation_noise_ == "fresh"
+
+
+def test_truncated_simulator_has_no_latent_step_when_the_wrapped_one_has_none():
+    plain = FunctionSimulator(lambda p, rng: [p["a"] + rng.normal()], {"a": (0, 1)})
+    box = TruncatedSimulator(plain, {"a": (0.0, 0.5)})
+    assert not hasattr(box, "simulate_latent") and not hasattr(box, "observe")
+    with pytest.raises(AttributeError, match="not a LatentSimulator"):
+        box.observe  # noqa: B018

@@ -701,6 +701,7 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         *,
         n_simulations: int | None = None,
         width: float = 5.0,
+        n_estimators: int | None = None,
     ) -> SimulationGroundedRegressor:
         """Refine the posterior around given observations; return a new estimator.
 
@@ -728,11 +729,19 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         width : float, default=5.0
             Half-width of the box in posterior standard deviations (5 leaves
             out less than 1e-6 of a Gaussian posterior's mass per target).
+        n_estimators : int, default=None
+            Networks in the ensemble of the last round, whose estimator is
+            returned; None gives ``max(self.n_estimators, 5)``. Earlier
+            rounds, which only place the next box, train
+            ``self.n_estimators``. Once the prior is narrowed, a single
+            network's training noise is most of its error; members cost
+            training time, not simulations.
 
         Returns
         -------
         SimulationGroundedRegressor
-            A fitted clone whose ``simulator_`` is a
+            A fitted clone (with ``n_estimators`` members) whose
+            ``simulator_`` is a
             :class:`~sgnn_sklearn.simulators.TruncatedSimulator`: its
             ``bounds`` are the prior the answer is conditioned on. Valid for
             observations whose posterior lies inside the box (those in ``X``);
@@ -755,7 +764,7 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         from ._refine import refine_around
 
         check_is_fitted(self)
-        return refine_around(self, X, n_rounds, n_simulations, width)
+        return refine_around(self, X, n_rounds, n_simulations, width, n_estimators)
 
     def _target_shape(self, values: np.ndarray) -> np.ndarray:
         return values[:, 0] if self._y_ndim == 1 else values

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._base import Simulator
+from ._latent import LatentSimulator
 from ._prior import as_generator
 from ._simulation import Simulation
 from ._validation import check_n_samples
@@ -30,6 +31,12 @@ class TruncatedSimulator(Simulator):
     around given observations (truncated sequential neural posterior
     estimation, Deistler et al. 2022); see
     :meth:`~sgnn_sklearn.SimulationGroundedRegressor.refine`.
+
+    When the wrapped simulator draws its latent trajectory and its
+    observation noise apart (a :class:`LatentSimulator`), so does this one
+    (``simulate_latent`` and ``observe``), so that a fit with
+    ``observation_noise="fresh"`` draws new noise every epoch on the
+    truncated prior too.
 
     Parameters
     ----------
@@ -163,6 +170,63 @@ class TruncatedSimulator(Simulator):
         params = np.asarray(self.simulator.sample_params(n_draws, random_state))
         values = params[:, columns]
         return float(np.all((values >= low) & (values <= high), axis=1).mean())
+
+    def _latent_simulator(self, method: str) -> Any:
+        """The wrapped simulator, or AttributeError when it has no latent step.
+
+        An AttributeError makes ``getattr(truncated, method, None)`` None,
+        which is how the estimators ask whether noise can be drawn apart.
+        """
+        if not isinstance(self.simulator, LatentSimulator):
+            raise AttributeError(
+                f"TruncatedSimulator has no {method}: the simulator it wraps, "
+                f"{type(self.simulator).__name__}, does not draw its latent "
+                "trajectory and its observation noise apart (it is not a "
+                "LatentSimulator)."
+            )
+        return self.simulator
+
+    @property
+    def simulate_latent(self) -> Any:
+        """Latent trajectories for parameters drawn from the truncated prior.
+
+        Present only when the wrapped simulator is a :class:`LatentSimulator`;
+        as its ``simulate_latent``, with the truncated prior. For the same
+        generator, ``simulate`` is ``observe(simulate_latent(n, rng), rng)``.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian, TruncatedSimulator
+        >>> sim = TruncatedSimulator(LinearGaussian(), {"theta0": (0.0, 0.5)})
+        >>> latent = sim.simulate_latent(3, random_state=0)
+        >>> observed = sim.observe(latent, random_state=1)
+        >>> bool(((0 <= observed.y) & (observed.y <= 0.5)).all())
+        True
+        """
+        wrapped = self._latent_simulator("simulate_latent")
+
+        def simulate_latent(n_samples: int, random_state: Any = None) -> Simulation:
+            rng = as_generator(random_state)
+            params = self.sample_params(n_samples, rng)
+            return wrapped.simulate_latent_from_params(params, rng)
+
+        return simulate_latent
+
+    @property
+    def observe(self) -> Any:
+        """The wrapped simulator's ``observe`` (the truncation is in the prior only).
+
+        Present only when the wrapped simulator is a :class:`LatentSimulator`.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian, TruncatedSimulator
+        >>> sim = TruncatedSimulator(LinearGaussian(), {"theta0": (0.0, 0.5)})
+        >>> latent = sim.simulate_latent(2, random_state=0)
+        >>> sim.observe(latent, random_state=1).X.shape
+        (2, 5)
+        """
+        return self._latent_simulator("observe").observe
 
     def simulate(self, n_samples: int, random_state: Any = None) -> Simulation:
         rng = as_generator(random_state)
