@@ -279,7 +279,8 @@ def _table(summary: list[dict[str, Any]], names: tuple[str, ...]) -> list[dict]:
             "reference mass in 90%",
             "cpu_s",
         ):
-            row[key] = entry[key]
+            value = entry[key]
+            row[key] = "-" if isinstance(value, float) and np.isnan(value) else value
         table.append(row)
     return table
 
