@@ -8,7 +8,14 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
-from sgnn_sklearn.estimators import _base, _inputs, _regressor, _scaling, _variance
+from sgnn_sklearn.estimators import (
+    _base,
+    _ensemble,
+    _inputs,
+    _regressor,
+    _scaling,
+    _variance,
+)
 from sgnn_sklearn.estimators._inference import run_in_batches
 from sgnn_sklearn.estimators._networks import MLP
 from sgnn_sklearn.estimators._variance import GaussianHead
@@ -209,3 +216,35 @@ def test_inputs_past_float32_are_found_in_any_block(monkeypatch):
     X[32, 1] = 1e300
     with pytest.raises(ValueError, match="too large for the network: 1 values"):
         _inputs.as_network_inputs(X, X)
+
+
+def test_fresh_noise_reads_the_training_trajectories_without_copying_them(
+    monkeypatch,
+):
+    # The callback's latent trajectories are a view of those the fit drew, and
+    # the fit is the one it was when they were a copy.
+    seen = []
+
+    class Spy(_ensemble.FreshObservations):
+        def __init__(self, simulator, latent, *args):
+            seen.append(latent)
+            super().__init__(simulator, latent, *args)
+
+    class Copying(_ensemble.FreshObservations):
+        def __init__(self, simulator, latent, *args):
+            super().__init__(simulator, latent.take(np.arange(len(latent))), *args)
+
+    sim = LinearGaussian(n_features=4)
+    X = sim.simulate(200, random_state=1).X
+    options = {**FAST, "observation_noise": "fresh", "max_epochs": 3}
+    monkeypatch.setattr(_ensemble, "FreshObservations", Spy)
+    viewed = SimulationGroundedRegressor(sim, 2000, **options).fit()
+    assert len(seen) == 1 and seen[0].X.base is not None
+    monkeypatch.setattr(_ensemble, "FreshObservations", Copying)
+    copied = SimulationGroundedRegressor(sim, 2000, **options).fit()
+    for a, b in zip(
+        viewed.predict(X, return_std=True),
+        copied.predict(X, return_std=True),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)

@@ -211,10 +211,15 @@ class EnsembleBase(BaseSimulationGrounded):
         """
         net_kwargs = dict(net_kwargs)
         if self._fresh_latent is not None:
-            train = self._split(len(self._fresh_latent), presplit=True)[0]
+            n_latent = len(self._fresh_latent)
+            train = self._split(n_latent, presplit=True)[0]
+            # Simulations are split as drawn, the training share last: it is
+            # taken as a view, not a copy of nearly every latent trajectory.
+            first = n_latent - len(train)
+            assert np.array_equal(train, np.arange(first, n_latent))
             fresh = FreshObservations(
                 self.simulator_,
-                self._fresh_latent.take(train),
+                self._fresh_latent.take(slice(first, None)),
                 self._transform_inputs,
                 self._seeds["simulate"],
             )

@@ -77,13 +77,13 @@ class Simulation:
         """
         return int(self.X.shape[1])
 
-    def take(self, indices: Sequence[int] | np.ndarray) -> Simulation:
+    def take(self, indices: Sequence[int] | np.ndarray | slice) -> Simulation:
         """Return the rows at ``indices`` (integer positions or a boolean mask).
 
         Parameters
         ----------
-        indices : array-like of int or bool
-            Rows to keep.
+        indices : array-like of int or bool, or slice
+            Rows to keep. A slice keeps views of the arrays, not copies.
 
         Returns
         -------
@@ -97,7 +97,7 @@ class Simulation:
         >>> len(sim.take(sim.y > 0)) <= 10
         True
         """
-        idx = np.asarray(indices)
+        idx = indices if isinstance(indices, slice) else np.asarray(indices)
 
         def rows(array: np.ndarray | None) -> np.ndarray | None:
             # A simulator may have returned a list (of targets, mechanisms).
