@@ -1,11 +1,13 @@
 """Peak resident memory of a fit, offline against online, each in its own process.
 
-``python -m benchmarks.memory MODE N_SIMULATIONS`` runs one fit and prints its
-figures as JSON; :func:`run` starts one such process per configuration and
-reads the peak resident set size during the fit (Linux ``VmHWM``, restarted
-after imports and a warm-up fit, so it is the fit's own peak on top of what
-the process already held); ``fit_added_over_float32_data`` divides the
-fit's share by the size of the simulated inputs as float32.
+``python -m benchmarks.memory MODE N_SIMULATIONS THREADS [NAME=VALUE ...]``
+runs one fit and prints its figures as JSON (``NAME=VALUE`` sets a string
+option of the regressor, ``observation_noise=fresh`` say); :func:`run`
+starts one such process per configuration and reads the peak resident set
+size during the fit (Linux ``VmHWM``, restarted after imports and a warm-up
+fit, so it is the fit's own peak on top of what the process already held);
+``fit_added_over_float32_data`` divides the fit's share by the size of the
+simulated inputs as float32.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 EPOCHS = 2
 
 
-def child(mode: str, n: int, threads: int) -> dict[str, Any]:
+def child(
+    mode: str, n: int, threads: int, options: dict[str, str] | None = None
+) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(threads)
@@ -29,7 +33,12 @@ def child(mode: str, n: int, threads: int) -> dict[str, Any]:
     from ._common import SEED, current_rss_mb, peak_rss_mb, reset_peak_rss, timed
 
     est = SimulationGroundedRegressor(
-        SIR(), n, simulation=mode, max_epochs=EPOCHS, random_state=SEED
+        SIR(),
+        n,
+        simulation=mode,
+        max_epochs=EPOCHS,
+        random_state=SEED,
+        **(options or {}),
     )
     SimulationGroundedRegressor(SIR(), 100, max_epochs=1).fit()  # imports
     gc.collect()
@@ -42,6 +51,7 @@ def child(mode: str, n: int, threads: int) -> dict[str, Any]:
         "float32_data_mb": data_mb,
         "fit_added_over_float32_data": (peak_rss_mb() - baseline) / data_mb,
         "mode": mode,
+        "options": options or {},
         "n_simulations": n,
         "peak_rss_mb": peak_rss_mb(),
         "rss_before_fit_mb": baseline,
@@ -86,4 +96,5 @@ def run(quick: bool, threads: int) -> dict[str, Any]:
 
 if __name__ == "__main__":
     mode, n, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    print(json.dumps(child(mode, n, threads)))
+    options = dict(arg.split("=", 1) for arg in sys.argv[4:])
+    print(json.dumps(child(mode, n, threads, options)))
