@@ -39,7 +39,6 @@ import warnings
 import numpy as np
 import torch
 from scipy.stats import spearmanr
-from skorch import NeuralNetRegressor
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
 from sgnn_sklearn.diagnostics import (
@@ -50,19 +49,28 @@ from sgnn_sklearn.diagnostics import (
     reliability_curve,
     sbc_ranks,
 )
-from sgnn_sklearn.estimators._base import BaseSimulationGrounded
+from sgnn_sklearn.estimators._inference import ReproducibleNetRegressor
 from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator, Simulator
 
 N_TEST = 10_000
 
 
 class SquaredLossOnly(SimulationGroundedRegressor):
-    """The regressor without its variance head: the plain squared-loss network."""
+    """The regressor without its variance head: the plain squared-loss network.
+
+    Everything but the head is the regressor's own (the training loop, the
+    ensemble members, fresh observation noise), so its means must equal the
+    regressor's bit for bit: the head is fitted after the network, on its
+    embeddings, and never changes the mean.
+    """
 
     def _make_net(self, **kwargs):
-        return NeuralNetRegressor(criterion=torch.nn.MSELoss, **kwargs)
+        return ReproducibleNetRegressor(
+            criterion=torch.nn.MSELoss, **self._with_recipe(kwargs)
+        )
 
-    _train = BaseSimulationGrounded._train
+    def _fit_uncertainty(self, *args, **kwargs):
+        """No variance head."""
 
     def predict(self, X):
         scaled = self.net_.predict(self._network_inputs(X)).astype(np.float64)

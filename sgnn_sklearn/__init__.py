@@ -5,7 +5,15 @@ its parameters, then predict on real observations: ``est.fit(simulator)``,
 ``est.predict(X_real)``.
 """
 
-from . import attribution, calibration, datasets, diagnostics, plotting, simulators
+from . import (
+    attribution,
+    calibration,
+    datasets,
+    diagnostics,
+    plotting,
+    preprocessing,
+    simulators,
+)
 from ._caching import CacheWarning
 from ._persistence import ModelPortabilityWarning, ModelVersionWarning
 from ._version import __version__
@@ -23,5 +31,6 @@ __all__ = [
     "datasets",
     "diagnostics",
     "plotting",
+    "preprocessing",
     "simulators",
 ]

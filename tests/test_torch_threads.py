@@ -81,12 +81,17 @@ def test_none_follows_the_callers_setting(caller_threads):
 
 
 def test_results_do_not_depend_on_the_callers_thread_count(caller_threads):
-    # What n_threads guards against: torch's own result changes with the count.
-    assert not np.array_equal(
-        _fit_predict(1, n_threads=None), _fit_predict(2, n_threads=None)
-    )
     assert np.array_equal(_fit_predict(1), _fit_predict(2))
     assert np.array_equal(_fit_predict(1, n_threads=2), _fit_predict(2, n_threads=2))
+    # What n_threads guards against: torch's own result can change with the
+    # count. Whether it does here depends on the machine and its load (it did
+    # on an idle 2-core machine, not on the same machine at load 8), so it is
+    # reported, not asserted.
+    if np.array_equal(_fit_predict(1, n_threads=None), _fit_predict(2, n_threads=None)):
+        pytest.skip(
+            "the checks above passed; torch itself rounded alike with 1 and 2 "
+            "threads on this machine, so what they guard against did not show"
+        )
 
 
 def test_an_exception_inside_fit_still_restores_the_callers_setting(caller_threads):

@@ -5,24 +5,14 @@ import pytest
 import torch
 from _fitted_estimators import BUDGET, fitted_regressor, linear
 
+from benchmarks.uncertainty_consistency import SquaredLossOnly
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
 from sgnn_sklearn.diagnostics import interval_coverage
-from sgnn_sklearn.estimators._base import BaseSimulationGrounded
-from sgnn_sklearn.estimators._inference import ReproducibleNetRegressor
 from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
 
 # Over seeds 0-3 this budget gives a mean std / exact std of 0.985-1.02 and a
 # 90% coverage of 0.894-0.906 on 4000 held-out simulations.
 BUDGET = {k: v for k, v in BUDGET.items() if k != "random_state"}
-
-
-class SquaredLossOnly(SimulationGroundedRegressor):
-    """The regressor without its variance head: the same skorch net, plain MSE."""
-
-    def _make_net(self, **kwargs):
-        return ReproducibleNetRegressor(criterion=torch.nn.MSELoss, **kwargs)
-
-    _train = BaseSimulationGrounded._train
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +58,7 @@ def test_variance_head_leaves_the_mean_bit_identical(simulator, held_out):
     settings = dict(BUDGET, n_simulations=1000, max_epochs=10, memory_bank_size=0)
     settings["random_state"] = 0
     with_head = SimulationGroundedRegressor(simulator, **settings).fit()
-    plain = SquaredLossOnly(simulator, **settings).fit()
-    scaled = plain.net_.predict(plain._network_inputs(held_out.X))
-    plain_mean = plain.target_scaler_.inverse_transform(scaled.astype(float))[:, 0]
+    plain_mean = SquaredLossOnly(simulator, **settings).fit().predict(held_out.X)
     np.testing.assert_array_equal(with_head.predict(held_out.X), plain_mean)
     exact = simulator.posterior_mean(held_out.X)
     assert np.mean((with_head.predict(held_out.X) - exact) ** 2) == np.mean(

@@ -24,6 +24,7 @@ from skorch.helper import predefined_split
 from .._caching import fit_zero_shot_cached, simulate_cached, warn_if_uncacheable
 from .._persistence import add_version, check_portable, check_version
 from .._progress import progress
+from ..preprocessing import auto_preprocessor
 from ..simulators import Simulation, check_simulation
 from ..simulators._validation import refuse_simulator_class
 from ._batches import PREDICT_BATCH_SIZE, iterate_batches
@@ -125,7 +126,7 @@ class BaseSimulationGrounded(BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
-        "preprocessor": [HasMethods(["fit", "transform"]), None],
+        "preprocessor": [HasMethods(["fit", "transform"]), StrOptions({"auto"}), None],
         "real_data": [StrOptions({"finetune", "ignore"})],
         "finetune_lr": [Interval(Real, 0, None, closed="neither"), None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
@@ -145,7 +146,7 @@ class BaseSimulationGrounded(BaseEstimator):
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"constant", "plateau"})],
-        "observation_noise": [StrOptions({"fixed", "fresh"})],
+        "observation_noise": [StrOptions({"auto", "fixed", "fresh"})],
     }
 
     def __init__(
@@ -154,7 +155,7 @@ class BaseSimulationGrounded(BaseEstimator):
         n_simulations: int = 10_000,
         *,
         architecture: Any = "mlp",
-        hidden_layer_sizes: tuple[int, ...] = (128, 128),
+        hidden_layer_sizes: Any = (128, 128),
         dropout: float = 0.0,
         max_epochs: int = 100,
         lr: float = 1e-3,
@@ -162,7 +163,7 @@ class BaseSimulationGrounded(BaseEstimator):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
-        preprocessor: Any = None,
+        preprocessor: Any = "auto",
         real_data: str = "finetune",
         finetune_lr: float | None = None,
         device: str = "cpu",
@@ -178,7 +179,7 @@ class BaseSimulationGrounded(BaseEstimator):
         n_estimators: int = 1,
         weight_decay: float = 0.0,
         lr_schedule: str = "constant",
-        observation_noise: str = "fixed",
+        observation_noise: str = "auto",
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -403,7 +404,8 @@ class BaseSimulationGrounded(BaseEstimator):
             simulator,
             on_invalid=self.on_invalid,
             min_valid_fraction=self.min_valid_fraction,
-            preprocessor=self.preprocessor,
+            # "auto" chooses a transform defined on every input it is chosen for.
+            preprocessor=None if self.preprocessor == "auto" else self.preprocessor,
         )
         self._simulated_feature_names = tuple(simulation.feature_names)
         return simulation
@@ -527,11 +529,14 @@ class BaseSimulationGrounded(BaseEstimator):
         self._interrupted = self._interrupted or interrupted
 
     def _fit_inputs(self, X: np.ndarray) -> None:
-        if self.preprocessor is None:
+        if self.preprocessor == "auto":
+            self.preprocessor_ = auto_preprocessor(X)
+        elif self.preprocessor is None:
             self.preprocessor_ = None
         else:
-            self.preprocessor_ = clone(self.preprocessor).fit(X)
-            X = self.preprocessor_.transform(X)
+            self.preprocessor_ = clone(self.preprocessor)
+        if self.preprocessor_ is not None:
+            X = self.preprocessor_.fit(X).transform(X)
         with np.errstate(over="ignore", invalid="ignore"):  # see as_network_inputs
             self.input_scaler_ = fit_standard_scaler(X)
 

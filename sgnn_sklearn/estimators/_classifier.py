@@ -61,9 +61,11 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
     n_iter_no_change : int or "auto", default=10
         Patience of early stopping, in epochs; ``"auto"`` follows the number
         of training samples (see :class:`SimulationGroundedRegressor`).
-    preprocessor : scikit-learn transformer, default=None
+    preprocessor : scikit-learn transformer, "auto" or None, default="auto"
         Feature preprocessing fitted on the simulated inputs and applied to
         every input; see the Notes of :class:`SimulationGroundedRegressor`.
+        ``"auto"``: :class:`~sgnn_sklearn.preprocessing.LogCounts` when every
+        simulated value is a non-negative whole number (counts), else none.
     real_data : {"finetune", "ignore"}, default="finetune"
         What ``fit(X, y)`` does with real data when there is a simulator.
         Real labels must be among the simulated classes.
@@ -116,7 +118,9 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
     lr_schedule : {"constant", "plateau"}, default="constant"
         ``"plateau"`` cuts the learning rate on a plateau of the monitored
         loss; see :class:`SimulationGroundedRegressor`.
-    observation_noise : {"fixed", "fresh"}, default="fixed"
+    observation_noise : {"auto", "fixed", "fresh"}, default="auto"
+        ``"auto"``: ``"fresh"`` when the fit is offline and the simulator is a
+        :class:`~sgnn_sklearn.simulators.LatentSimulator`, else ``"fixed"``.
         ``"fresh"`` draws new observation noise around the fixed latent
         trajectories at every epoch when the simulator is a
         :class:`~sgnn_sklearn.simulators.LatentSimulator`; see
@@ -150,7 +154,8 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         Number of invalid simulations dropped (see ``on_invalid``); 0 without
         a simulator. In online mode, summed over the epochs.
     preprocessor_ : transformer or None
-        The fitted clone of ``preprocessor``.
+        The fitted clone of ``preprocessor``, or the transform ``"auto"``
+        chose (``None`` when it chose none).
     input_scaler_ : sklearn.preprocessing.StandardScaler
         Standardises the (preprocessed) inputs.
     n_features_in_ : int

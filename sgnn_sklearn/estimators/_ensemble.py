@@ -29,6 +29,7 @@ from ._fresh_noise import (
     LatentDraws,
     epoch_generator,
     is_latent_simulator,
+    noise_can_be_redrawn,
 )
 from ._networks import ARCHITECTURES
 from ._online import SimulationStream
@@ -163,7 +164,11 @@ class EnsembleBase(BaseSimulationGrounded):
         """What follows the members' training (the regressor's uncertainty heads)."""
 
     def _simulate(self, simulator: Any, n_samples: int | None = None) -> Simulation:
-        fresh = self.observation_noise == "fresh" and self.simulation == "offline"
+        offline = self.simulation == "offline"
+        if self.observation_noise == "auto":
+            fresh = offline and noise_can_be_redrawn(simulator)
+        else:
+            fresh = self.observation_noise == "fresh" and offline
         if fresh and not is_latent_simulator(simulator):
             warnings.warn(
                 "observation_noise='fresh' draws new noise around latent "

@@ -19,6 +19,7 @@ from skorch.callbacks import Callback
 
 from ..simulators import Simulation
 from ..simulators._base import Simulator
+from ..simulators._latent import LatentSimulator
 
 
 def is_latent_simulator(simulator: Any) -> bool:
@@ -35,6 +36,38 @@ def is_latent_simulator(simulator: Any) -> bool:
     return all(
         callable(getattr(simulator, name, None))
         for name in ("simulate_latent", "observe")
+    )
+
+
+def noise_can_be_redrawn(simulator: Any) -> bool:
+    """True when fresh noise reproduces what ``simulator.simulate`` draws.
+
+    ``observation_noise="auto"`` draws fresh noise only then: the simulator
+    is a :class:`~sgnn_sklearn.simulators.LatentSimulator` whose ``simulate``
+    is still the latent trajectory followed by its observation. A subclass
+    that overrides ``simulate`` or ``_simulate`` (to post-process the series,
+    say) would be bypassed by ``simulate_latent`` and ``observe``, so it is
+    trained on its simulations as drawn.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian, QuadraticGaussian
+    >>> noise_can_be_redrawn(LinearGaussian())
+    True
+    >>> noise_can_be_redrawn(QuadraticGaussian())
+    False
+    >>> class Clipped(LinearGaussian):
+    ...     def _simulate(self, params, rng):
+    ...         X, y = super()._simulate(params, rng)
+    ...         return X.clip(-1, 1), y
+    >>> noise_can_be_redrawn(Clipped())
+    False
+    """
+    cls = type(simulator)
+    return (
+        isinstance(simulator, LatentSimulator)
+        and cls.simulate is Simulator.simulate
+        and cls._simulate is LatentSimulator._simulate
     )
 
 
@@ -105,7 +138,7 @@ class FreshObservations(Callback):
     """
 
     def __init__(
-        self, simulator: Any, latent: Simulation, encode: Any, seed: int
+        self, simulator: Any, latent: Simulation | None, encode: Any, seed: int
     ) -> None:
         self.simulator = simulator
         self.latent = latent
@@ -122,3 +155,9 @@ class FreshObservations(Callback):
             self.latent, epoch_generator(self.seed, epoch)
         )
         dataset_train.X = self.encode(np.asarray(observed.X))
+
+    def on_train_end(self, net: Any, **kwargs: Any) -> None:
+        # The fitted net keeps its callbacks: without this it would carry the
+        # training trajectories, the simulator and the estimator into every
+        # pickle of the model.
+        self.simulator = self.latent = self.encode = None

@@ -89,11 +89,15 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         Patience of early stopping, in epochs. ``"auto"``: ``10 *
         sqrt(10_000 / n)`` for ``n`` training samples, between 10 and 40
         (a small set takes few optimiser steps per epoch).
-    preprocessor : scikit-learn transformer, default=None
+    preprocessor : scikit-learn transformer, "auto" or None, default="auto"
         Feature preprocessing fitted on the simulated inputs (or on ``X`` when
         there is no simulator) and applied to every input at predict. Use it,
         not a ``Pipeline`` step, for preprocessing that must treat simulated
-        and real data alike: see Notes.
+        and real data alike: see Notes. ``"auto"``:
+        :class:`~sgnn_sklearn.preprocessing.LogCounts` (``log(1 + x)``) when
+        every simulated value is a non-negative whole number (counts), else
+        none; ``preprocessor_`` says which was chosen. ``None``: the inputs as
+        they are.
     real_data : {"finetune", "ignore"}, default="finetune"
         What ``fit(X, y)`` does with real data when there is a simulator:
         ``"finetune"`` continues training on it as far as the labels
@@ -187,8 +191,10 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         ``"plateau"`` multiplies the learning rate by 0.3 whenever the
         monitored loss has not improved for a third of the early-stopping
         patience (skorch's ``LRScheduler`` with ``ReduceLROnPlateau``).
-    observation_noise : {"fixed", "fresh"}, default="fixed"
-        ``"fresh"``, offline and with a
+    observation_noise : {"auto", "fixed", "fresh"}, default="auto"
+        ``"auto"``: ``"fresh"`` when the fit is offline and the simulator is a
+        :class:`~sgnn_sklearn.simulators.LatentSimulator`, else ``"fixed"``,
+        silently. ``"fresh"``, offline and with a
         :class:`~sgnn_sklearn.simulators.LatentSimulator` (every built-in
         simulator is one): the ``n_simulations`` latent trajectories are
         simulated once, and new observation noise is drawn around the
@@ -233,7 +239,8 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         Number of invalid simulations dropped (see ``on_invalid``); 0 without
         a simulator. In online mode, summed over the epochs.
     preprocessor_ : transformer or None
-        The fitted clone of ``preprocessor``.
+        The fitted clone of ``preprocessor``, or the transform ``"auto"``
+        chose (``None`` when it chose none).
     input_scaler_ : sklearn.preprocessing.StandardScaler
         Standardises the (preprocessed) inputs, fitted on the training data.
     target_scaler_ : sklearn.preprocessing.StandardScaler
@@ -354,7 +361,7 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         n_simulations: int = 10_000,
         *,
         architecture: Any = "mlp",
-        hidden_layer_sizes: tuple[int, ...] = (128, 128),
+        hidden_layer_sizes: Any = (128, 128),
         dropout: float = 0.0,
         max_epochs: int = 100,
         lr: float = 1e-3,
@@ -362,7 +369,7 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
-        preprocessor: Any = None,
+        preprocessor: Any = "auto",
         real_data: str = "finetune",
         finetune_lr: float | None = None,
         device: str = "cpu",
@@ -378,7 +385,7 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         n_estimators: int = 1,
         weight_decay: float = 0.0,
         lr_schedule: str = "constant",
-        observation_noise: str = "fixed",
+        observation_noise: str = "auto",
         interval_method: str = "gaussian",
     ) -> None:
         super().__init__(

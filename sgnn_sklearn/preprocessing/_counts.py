@@ -1,0 +1,191 @@
+"""Counts on a log scale, and the choice the estimators make for ``"auto"``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+class LogCounts(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Counts on a log scale: ``log(1 + x)``, refusing negative values.
+
+    Epidemic and growth series are counts that span orders of magnitude: a
+    small outbreak and a large one differ by a factor, not by an offset. On
+    raw counts, standardised, every small series sits near zero and a network
+    resolves them poorly; on ``log(1 + x)`` a factor becomes a shift. The
+    estimators choose this transform themselves for simulations made of
+    counts (``preprocessor="auto"``, the default); see
+    :func:`auto_preprocessor`.
+
+    Negative inputs are not counts, and ``log(1 + x)`` is undefined below
+    -1: ``transform`` refuses them with a message that says how many there are
+    and where, rather than passing NaN to the network.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of the features seen during fit, when they were strings.
+
+    See Also
+    --------
+    auto_preprocessor : When the estimators choose this transform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sgnn_sklearn.preprocessing import LogCounts
+    >>> LogCounts().fit_transform(np.array([[0.0, 9.0], [99.0, 999.0]])).round(3)
+    array([[0.   , 2.303],
+           [4.605, 6.908]])
+    >>> LogCounts().fit([[1.0]]).transform([[-2.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: LogCounts takes counts (values >= 0), but X has 1 negative value ...
+    """
+
+    def fit(self, X: Any, y: Any = None) -> LogCounts:
+        """Check ``X``; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Counts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : LogCounts
+
+        Examples
+        --------
+        >>> LogCounts().fit([[0.0, 5.0]]).n_features_in_
+        2
+        """
+        validate_data(self, X, ensure_all_finite="allow-nan")
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """``log(1 + X)``, or a ValueError for negative values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Counts (non-negative).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+
+        Examples
+        --------
+        >>> LogCounts().fit([[0.0]]).transform([[0.0], [1.0]]).round(3)
+        array([[0.   ],
+               [0.693]])
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+        negative = X < 0
+        if negative.any():
+            rows = np.flatnonzero(negative.any(axis=1))
+            n = int(negative.sum())
+            raise ValueError(
+                f"LogCounts takes counts (values >= 0), but X has {n} negative "
+                f"value{'s' if n != 1 else ''} in {len(rows)} "
+                f"row{'s' if len(rows) != 1 else ''} (the first: row {int(rows[0])}, "
+                f"{float(X[negative][0])!r}). An estimator chooses LogCounts when "
+                "its simulations are counts (preprocessor='auto'); if the real "
+                "series are not counts on the same scale, check them, or pass "
+                "preprocessor=None to train on the values as they are."
+            )
+        return np.log1p(X)
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """Counts from their logs: ``exp(X) - 1``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Transformed values.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+
+        Examples
+        --------
+        >>> logs = LogCounts().fit([[3.0]])
+        >>> logs.inverse_transform(logs.transform([[3.0], [40.0]])).round(6)
+        array([[ 3.],
+               [40.]])
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+        return np.expm1(X)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.positive_only = True
+        return tags
+
+
+def are_counts(X: Any) -> bool:
+    """Whether every finite value of ``X`` is a non-negative whole number.
+
+    Parameters
+    ----------
+    X : array-like
+        Simulated inputs.
+
+    Returns
+    -------
+    bool
+        False for an empty ``X`` or one with no finite value.
+
+    Examples
+    --------
+    >>> are_counts([[0.0, 3.0], [12.0, 7.0]]), are_counts([[0.5, 3.0]])
+    (True, False)
+    >>> are_counts([[-1.0, 3.0]])
+    False
+    """
+    X = np.asarray(X, dtype=float)
+    finite = X[np.isfinite(X)]
+    if not finite.size:
+        return False
+    return bool(np.all(finite >= 0) and np.all(finite == np.floor(finite)))
+
+
+def auto_preprocessor(X: Any) -> LogCounts | None:
+    """The preprocessor that ``preprocessor="auto"`` chooses for simulations ``X``.
+
+    :class:`LogCounts` when every finite simulated value is a non-negative
+    whole number (counts: reported cases, individuals, events), else none.
+    The choice is made once, on the training simulations, and kept in the
+    fitted estimator's ``preprocessor_``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The simulated inputs.
+
+    Returns
+    -------
+    LogCounts or None
+        Unfitted.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.preprocessing import auto_preprocessor
+    >>> auto_preprocessor([[0.0, 3.0], [40.0, 7.0]])
+    LogCounts()
+    >>> auto_preprocessor([[0.1, -3.0]]) is None
+    True
+    """
+    return LogCounts() if are_counts(X) else None
