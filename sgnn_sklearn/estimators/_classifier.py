@@ -65,7 +65,8 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         Feature preprocessing fitted on the simulated inputs and applied to
         every input; see the Notes of :class:`SimulationGroundedRegressor`.
         ``"auto"``: :class:`~sgnn_sklearn.preprocessing.LogCounts` when every
-        simulated value is a non-negative whole number (counts), else none.
+        simulated value is a non-negative whole number and the largest at
+        least 100 (counts spanning orders of magnitude), else none.
     real_data : {"finetune", "ignore"}, default="finetune"
         What ``fit(X, y)`` does with real data when there is a simulator.
         Real labels must be among the simulated classes.

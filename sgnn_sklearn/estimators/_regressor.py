@@ -95,8 +95,9 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         not a ``Pipeline`` step, for preprocessing that must treat simulated
         and real data alike: see Notes. ``"auto"``:
         :class:`~sgnn_sklearn.preprocessing.LogCounts` (``log(1 + x)``) when
-        every simulated value is a non-negative whole number (counts), else
-        none; ``preprocessor_`` says which was chosen. ``None``: the inputs as
+        every simulated value is a non-negative whole number and the largest
+        at least 100 (counts spanning orders of magnitude), else none;
+        ``preprocessor_`` says which was chosen. ``None``: the inputs as
         they are.
     real_data : {"finetune", "ignore"}, default="finetune"
         What ``fit(X, y)`` does with real data when there is a simulator:
