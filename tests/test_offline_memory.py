@@ -1,11 +1,13 @@
 """The offline fit's memory savings change nothing: same simulations, same bits."""
 
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 from sklearn.preprocessing import StandardScaler
+from skorch.dataset import Dataset
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
 from sgnn_sklearn.estimators import (
@@ -248,3 +250,22 @@ def test_fresh_noise_reads_the_training_trajectories_without_copying_them(
         strict=True,
     ):
         np.testing.assert_array_equal(a, b)
+
+
+def test_fresh_noise_lets_the_last_draw_go_before_the_next():
+    held = []
+
+    class Observer:
+        def observe(self, latent, rng):
+            held.append(dataset.X)
+            return SimpleNamespace(X=latent.X + rng.normal(size=latent.X.shape))
+
+    latent = SimpleNamespace(X=np.zeros((6, 2)))
+    dataset = Dataset(np.ones((6, 2), np.float32), np.zeros(6, np.float32))
+    callback = _ensemble.FreshObservations(
+        Observer(), latent, lambda X: X.astype(np.float32), 0
+    )
+    net = SimpleNamespace(history=[{}, {}])
+    callback.on_epoch_begin(net, dataset_train=dataset)
+    assert held == [None]
+    assert dataset.X.shape == (6, 2) and not (dataset.X == 1).any()

@@ -151,6 +151,9 @@ class FreshObservations(Callback):
         epoch = len(net.history)  # 1 in the first epoch, which keeps the fit's draw
         if epoch <= 1 or dataset_train is None:
             return
+        # The last draw is let go first: two draws of the training inputs are
+        # never held at once (206 MB each at 10^6 series of 60 days).
+        dataset_train.X = None
         observed = self.simulator.observe(
             self.latent, epoch_generator(self.seed, epoch)
         )
