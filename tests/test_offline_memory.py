@@ -145,6 +145,14 @@ def _variance_head_as_before(
     head.eval()
 
 
+def _assert_same_predictions(a, b, X):
+    """The two regressors predict the same means and spreads, to the last bit."""
+    for mine, theirs in zip(
+        a.predict(X, return_std=True), b.predict(X, return_std=True), strict=True
+    ):
+        np.testing.assert_array_equal(mine, theirs)
+
+
 def _embed_block_by_block(monkeypatch):
     # No hidden layer kept, and blocks of 1,000 rows rounded to mini-batches:
     # every epoch spans several blocks, the last one short.
@@ -183,12 +191,7 @@ def test_predicted_spread_is_that_of_main_when_embedded_block_by_block(monkeypat
     monkeypatch.undo()
     _embed_block_by_block(monkeypatch)
     after = SimulationGroundedRegressor(sim, 20_000, **options).fit()
-    for a, b in zip(
-        after.predict(X, return_std=True),
-        before.predict(X, return_std=True),
-        strict=True,
-    ):
-        np.testing.assert_array_equal(a, b)
+    _assert_same_predictions(after, before, X)
 
 
 def test_pinball_quantiles_do_not_depend_on_keeping_the_hidden_layer(monkeypatch):
@@ -244,12 +247,7 @@ def test_fresh_noise_reads_the_training_trajectories_without_copying_them(
     assert len(seen) == 1 and seen[0].X.base is not None
     monkeypatch.setattr(_ensemble, "FreshObservations", Copying)
     copied = SimulationGroundedRegressor(sim, 2000, **options).fit()
-    for a, b in zip(
-        viewed.predict(X, return_std=True),
-        copied.predict(X, return_std=True),
-        strict=True,
-    ):
-        np.testing.assert_array_equal(a, b)
+    _assert_same_predictions(viewed, copied, X)
 
 
 def test_fresh_noise_lets_the_last_draw_go_before_the_next():
