@@ -2,7 +2,8 @@
 
 ``python -m benchmarks.memory MODE N_SIMULATIONS THREADS [NAME=VALUE ...]``
 runs one fit and prints its figures as JSON (``NAME=VALUE`` sets a string
-option of the regressor, ``observation_noise=fresh`` say); :func:`run`
+option of the regressor, ``observation_noise=fresh`` say, or ``None`` for
+``NAME=None``); :func:`run`
 starts one such process per configuration and reads the peak resident set
 size during the fit (Linux ``VmHWM``, restarted after imports and a warm-up
 fit, so it is the fit's own peak on top of what the process already held);
@@ -38,7 +39,7 @@ def child(
         simulation=mode,
         max_epochs=EPOCHS,
         random_state=SEED,
-        **(options or {}),
+        **{k: None if v == "None" else v for k, v in (options or {}).items()},
     )
     SimulationGroundedRegressor(SIR(), 100, max_epochs=1).fit()  # imports
     gc.collect()
