@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skorch.dataset import Dataset
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
@@ -21,7 +21,9 @@ from sgnn_sklearn.estimators import (
 from sgnn_sklearn.estimators._inference import run_in_batches
 from sgnn_sklearn.estimators._networks import MLP
 from sgnn_sklearn.estimators._variance import GaussianHead
+from sgnn_sklearn.preprocessing import LogCounts
 from sgnn_sklearn.simulators import (
+    SIR,
     LinearGaussian,
     MixtureSimulator,
     Simulation,
@@ -73,7 +75,9 @@ def test_predictions_are_those_of_standard_scaler_to_the_last_bit(monkeypatch, c
     X = sim.simulate(500, random_state=1).X
     method = "predict" if cls is SimulationGroundedRegressor else "predict_proba"
     blockwise = cls(sim, 20_000, **FAST).fit()
-    monkeypatch.setattr(_base, "fit_standard_scaler", lambda X: StandardScaler().fit(X))
+    monkeypatch.setattr(
+        _base, "fit_standard_scaler", lambda X, _=None: StandardScaler().fit(X)
+    )
     reference = cls(sim, 20_000, **FAST).fit()
     np.testing.assert_array_equal(
         getattr(blockwise, method)(X), getattr(reference, method)(X)
@@ -81,6 +85,53 @@ def test_predictions_are_those_of_standard_scaler_to_the_last_bit(monkeypatch, c
     np.testing.assert_array_equal(
         blockwise.memory_bank_.inputs, reference.memory_bank_.inputs
     )
+
+
+@pytest.mark.parametrize("observation_noise", ["fixed", "fresh"])
+def test_log_counts_in_blocks_predict_as_on_the_whole_to_the_last_bit(
+    monkeypatch, observation_noise
+):
+    # LogCounts runs on blocks of rows, in the scaler's fit and in the input
+    # transform, never on the whole set; FunctionTransformer(np.log1p) takes
+    # the path every other preprocessor takes (the whole X at once, as LogCounts
+    # did before), and the fits are the same to the last bit.
+    monkeypatch.setattr(_scaling, "BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    rows_seen = []
+    transform = LogCounts.transform
+
+    def spy(self, X):
+        rows_seen.append(len(X))
+        return transform(self, X)
+
+    monkeypatch.setattr(LogCounts, "transform", spy)
+    sim = SIR(n_days=20)
+    X = sim.simulate(300, random_state=1).X
+    options = {**FAST, "max_epochs": 3, "observation_noise": observation_noise}
+    blockwise = SimulationGroundedRegressor(sim, 6000, **options).fit()
+    assert isinstance(blockwise.preprocessor_, LogCounts)  # chosen by "auto"
+    assert rows_seen and max(rows_seen) <= 1000
+    whole = SimulationGroundedRegressor(
+        sim, 6000, preprocessor=FunctionTransformer(np.log1p), **options
+    ).fit()
+    _assert_same_predictions(blockwise, whole, X)
+    np.testing.assert_array_equal(
+        blockwise.memory_bank_.inputs, whole.memory_bank_.inputs
+    )
+    for name in ("mean_", "scale_"):
+        np.testing.assert_array_equal(
+            getattr(blockwise.input_scaler_, name), getattr(whole.input_scaler_, name)
+        )
+
+
+def test_log_counts_in_blocks_name_the_rows_of_the_whole_input(monkeypatch):
+    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 10)
+    sim = SIR(n_days=20)
+    est = SimulationGroundedRegressor(sim, 300, **FAST).fit()
+    X = sim.simulate(35, random_state=1).X
+    X[32, 3] = -1.0
+    with pytest.raises(ValueError, match=r"in 1 row \(the first: row 32,"):
+        est.predict(X)
 
 
 def _variance_head_as_before(

@@ -43,3 +43,24 @@ def test_non_finite_data_are_left_to_standard_scaler(bad):
             fit_standard_scaler(X)
     else:
         _assert_same(fit_standard_scaler(X), expected)
+
+
+@pytest.mark.parametrize("n_samples", [5003, 3])
+def test_statistics_of_log_blocks_are_those_of_the_whole_log(monkeypatch, n_samples):
+    monkeypatch.setattr(_scaling, "BLOCK_ROWS", 1000)
+    rng = np.random.default_rng(0)
+    X = rng.negative_binomial(2, 0.01, size=(n_samples, 6)).astype(float)
+    seen = []
+
+    def log1p(block):
+        seen.append(len(block))
+        return np.log1p(block)
+
+    _assert_same(fit_standard_scaler(X, log1p), StandardScaler().fit(np.log1p(X)))
+    assert max(seen) <= 1000
+
+
+def test_log_of_non_finite_data_is_left_to_standard_scaler():
+    X = np.random.default_rng(0).poisson(50.0, size=(50, 3)).astype(float)
+    X[4, 1] = np.nan
+    _assert_same(fit_standard_scaler(X, np.log1p), StandardScaler().fit(np.log1p(X)))

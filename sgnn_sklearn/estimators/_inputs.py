@@ -8,6 +8,7 @@ network's float32.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral
 from typing import Any
 
@@ -187,7 +188,9 @@ def check_hidden_layer_sizes(sizes: Any) -> tuple[int, ...]:
 
 
 def as_network_inputs(
-    scaled: np.ndarray, X: np.ndarray, preprocessor: Any = None
+    scaled: np.ndarray,
+    X: np.ndarray | Callable[[], np.ndarray],
+    preprocessor: Any = None,
 ) -> np.ndarray:
     """Cast standardised inputs to float32, the network's precision, or refuse.
 
@@ -195,9 +198,9 @@ def as_network_inputs(
     ----------
     scaled : ndarray
         The standardised inputs (not copied when already float32).
-    X : ndarray
+    X : ndarray or callable
         The inputs before standardisation (after ``preprocessor``), for the
-        message.
+        message; or a function that returns them, called only for a message.
     preprocessor : transformer, default=None
         The fitted preprocessor that made ``X``, named when it made NaN or inf.
 
@@ -230,6 +233,8 @@ def as_network_inputs(
         for start in range(0, len(inputs), FINITE_CHECK_ROWS)
     ):
         return inputs
+    if callable(X):
+        X = X()
     made = ~np.isfinite(np.asarray(X, dtype=float))
     if preprocessor is not None and made.any():
         rows = np.flatnonzero(made.any(axis=1) if made.ndim == 2 else made)

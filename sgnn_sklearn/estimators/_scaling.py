@@ -12,6 +12,8 @@ bit, with temporaries of one block (``tests/test_scaling.py`` checks it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_feature
@@ -20,15 +22,23 @@ from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_fea
 BLOCK_ROWS = 65_536
 
 
-def _column_sum(X: np.ndarray, shift: np.ndarray | None, square: bool) -> np.ndarray:
+def _column_sum(
+    X: np.ndarray,
+    shift: np.ndarray | None,
+    square: bool,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
     """``((X - shift) ** 2).sum(axis=0)`` (or without the square), block by block.
 
     Each block is summed starting from the total so far, so the rows are
     added in the order ``numpy.sum(axis=0)`` adds them over the whole array.
+    ``transform``, when given, is applied to each block first.
     """
     total: np.ndarray | None = None
     for start in range(0, len(X), BLOCK_ROWS):
         block = X[start : start + BLOCK_ROWS]
+        if transform is not None:
+            block = transform(block)
         if shift is not None:
             block = block - shift
             if square:
@@ -40,7 +50,9 @@ def _column_sum(X: np.ndarray, shift: np.ndarray | None, square: bool) -> np.nda
     return total
 
 
-def fit_standard_scaler(X: np.ndarray) -> StandardScaler:
+def fit_standard_scaler(
+    X: np.ndarray, transform: Callable[[np.ndarray], np.ndarray] | None = None
+) -> StandardScaler:
     """``StandardScaler().fit(X)``, with memory for one block beyond ``X``.
 
     Only a C-contiguous float64 array without NaN, the offline fit's
@@ -51,6 +63,11 @@ def fit_standard_scaler(X: np.ndarray) -> StandardScaler:
     ----------
     X : array-like of shape (n_samples, n_features)
         The data.
+    transform : callable, default=None
+        An elementwise transform (``numpy.log1p``, say): the scaler is then
+        that of ``StandardScaler().fit(transform(X))``, to the last bit, with
+        ``transform`` applied one block at a time. A transform that mixes
+        rows or values would make statistics of something else.
 
     Returns
     -------
@@ -65,6 +82,9 @@ def fit_standard_scaler(X: np.ndarray) -> StandardScaler:
     >>> a, b = fit_standard_scaler(X), StandardScaler().fit(X)
     >>> bool((a.mean_ == b.mean_).all() and (a.scale_ == b.scale_).all())
     True
+    >>> a = fit_standard_scaler(X, np.log1p)
+    >>> bool((a.scale_ == StandardScaler().fit(np.log1p(X)).scale_).all())
+    True
     """
     blockwise = (
         isinstance(X, np.ndarray)
@@ -73,18 +93,19 @@ def fit_standard_scaler(X: np.ndarray) -> StandardScaler:
         and X.flags.c_contiguous
         and len(X) > 2
     )
-    total = _column_sum(X, None, False) if blockwise else None
+    total = _column_sum(X, None, False, transform) if blockwise else None
     if total is None or not np.isfinite(total).all():
-        return StandardScaler().fit(X)  # it reports or handles NaN and inf
+        # StandardScaler reports or handles NaN and inf.
+        return StandardScaler().fit(X if transform is None else transform(X))
     # The attributes' types and the input checks come from a fit on two rows;
     # the statistics are then those of StandardScaler's two-pass algorithm
     # (sklearn.utils.extmath._incremental_mean_and_var from no samples seen).
-    scaler = StandardScaler().fit(X[:2])
+    scaler = StandardScaler().fit(X[:2] if transform is None else transform(X[:2]))
     n_samples = np.full(X.shape[1], float(len(X)))
     mean = (np.zeros(X.shape[1]) + total) / n_samples
     shift = total / n_samples
-    unnormalized = _column_sum(X, shift, True)
-    unnormalized -= _column_sum(X, shift, False) ** 2 / n_samples
+    unnormalized = _column_sum(X, shift, True, transform)
+    unnormalized -= _column_sum(X, shift, False, transform) ** 2 / n_samples
     var = unnormalized / n_samples
     scaler.mean_, scaler.var_ = mean, var
     scaler.n_samples_seen_ = type(scaler.n_samples_seen_)(n_samples[0])
