@@ -132,11 +132,15 @@ def test_truncated_simulator_draws_noise_apart_when_the_wrapped_one_does():
     assert np.array_equal(observed.X, again.X) and np.array_equal(observed.y, again.y)
     assert observed.y.min() >= 0 and observed.y.max() <= 0.5
     assert not np.array_equal(latent.X, observed.X)
-    # So a fit on the truncated prior draws fresh noise every epoch.
-    est = SimulationGroundedRegressor(
-        box, 200, max_epochs=3, observation_noise="fresh", random_state=0
-    ).fit()
-    assert est.observation_noise_ == "fresh"
+    # So a fit on the truncated prior draws fresh noise every epoch, by default
+    # too, as the amortised fit does; refinement rounds included.
+    for noise in ("fresh", "auto"):
+        est = SimulationGroundedRegressor(
+            box, 200, max_epochs=3, observation_noise=noise, random_state=0
+        ).fit()
+        assert est.observation_noise_ == "fresh"
+    x = SIM.simulate(1, random_state=0).X
+    assert est.refine(x, n_rounds=1, n_estimators=1).observation_noise_ == "fresh"
 
 
 def test_truncated_simulator_has_no_latent_step_when_the_wrapped_one_has_none():

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from skorch.callbacks import Callback
 
-from ..simulators import Simulation
+from ..simulators import Simulation, TruncatedSimulator
 from ..simulators._base import Simulator
 from ..simulators._latent import LatentSimulator
 
@@ -62,7 +62,14 @@ def noise_can_be_redrawn(simulator: Any) -> bool:
     ...         return X.clip(-1, 1), y
     >>> noise_can_be_redrawn(Clipped())
     False
+    >>> from sgnn_sklearn.simulators import TruncatedSimulator
+    >>> noise_can_be_redrawn(TruncatedSimulator(LinearGaussian(), {"theta0": (0, 1)}))
+    True
     """
+    if isinstance(simulator, TruncatedSimulator):
+        # Its simulate is the wrapped one's on parameters from the box, and
+        # it passes on simulate_latent and observe: as redrawable as that one.
+        return noise_can_be_redrawn(simulator.simulator)
     cls = type(simulator)
     return (
         isinstance(simulator, LatentSimulator)
