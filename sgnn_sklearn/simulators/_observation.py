@@ -14,6 +14,9 @@ from scipy.special import gammaln, xlogy
 
 NOISE_MODELS = ("poisson", "negbin")
 
+# Rows of counts drawn at once (4 MB for series of 60 days).
+DRAW_BLOCK_ROWS = 8192
+
 
 class CountLaw(NamedTuple):
     """Independent counts around ``mean``, some of them reported as zero.
@@ -161,10 +164,35 @@ def sample_counts(
     """
     if noise == "negbin":
         k = _negbin_size(dispersion)
-        # The gamma-Poisson mixture is the negative binomial, and is faster to
-        # draw than numpy's negative_binomial(n, p), which also needs p.
-        mean = rng.gamma(k, mean / k)
-    return rng.poisson(mean).astype(np.float64)
+    mean = np.asarray(mean)
+    shape = mean.shape
+    if not shape or (
+        noise == "negbin" and np.broadcast_shapes(shape, np.shape(k)) != shape
+    ):
+        if noise == "negbin":
+            # The gamma-Poisson mixture is the negative binomial, and is faster
+            # to draw than numpy's negative_binomial(n, p), which also needs p.
+            mean = rng.gamma(k, mean / k)
+        return rng.poisson(mean).astype(np.float64)
+    # Drawn in blocks of rows into one array, each stage over all the rows
+    # before the next, so the generator gives every value what it gave when
+    # each stage drew the whole array at once; the whole-array temporaries
+    # (the gamma scale, the gamma draws, int64 counts and their float copy)
+    # would be three more arrays of the counts' size (458 MB each at 10^6
+    # series of 60 days).
+    counts = np.empty(shape)
+    blocks = [
+        slice(start, start + DRAW_BLOCK_ROWS)
+        for start in range(0, shape[0], DRAW_BLOCK_ROWS)
+    ]
+    if noise == "negbin":
+        k = np.broadcast_to(k, shape)
+        for rows in blocks:
+            counts[rows] = rng.gamma(k[rows], mean[rows] / k[rows])
+        mean = counts  # each block of counts replaces its gamma draws
+    for rows in blocks:
+        counts[rows] = rng.poisson(mean[rows])
+    return counts
 
 
 def sample_law(law: CountLaw, rng: np.random.Generator) -> np.ndarray:

@@ -347,3 +347,40 @@ def test_maximum_likelihood_fits_through_wrappers():
     error = np.sqrt(np.mean((mle.predict(data.X) - data.y) ** 2))
     assert error < 0.02  # r spans 0.1 to 0.4
     assert sim.free_params == ("r",)
+
+
+@pytest.mark.parametrize(
+    "noise, dispersion",
+    [("poisson", None), ("negbin", "per row"), ("negbin", 10.0), ("negbin", "per day")],
+)
+def test_counts_are_drawn_as_before_without_whole_temporaries(
+    monkeypatch, noise, dispersion
+):
+    # Each stage draws block by block (several blocks here, the last short):
+    # the counts are those of the one-line algorithm before, to the last bit,
+    # and nothing of the counts' size is held beside them.
+    import tracemalloc
+
+    from sgnn_sklearn.simulators import _observation
+
+    monkeypatch.setattr(_observation, "DRAW_BLOCK_ROWS", 64)
+    rng = np.random.default_rng(0)
+    mean = rng.uniform(0.0, 500.0, size=(2000, 60))
+    k = {
+        "per row": rng.uniform(1.0, 20.0, size=(2000, 1)),
+        "per day": rng.uniform(1.0, 20.0, size=(1, 60)),
+    }.get(dispersion, dispersion)
+    rng = np.random.default_rng(1)
+    before = rng.poisson(rng.gamma(k, mean / k) if noise == "negbin" else mean)
+    before = before.astype(np.float64)
+    tracemalloc.start()
+    try:
+        drawn = _observation.sample_counts(mean, noise, np.random.default_rng(1), k)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(drawn, before)
+    assert drawn.dtype == np.float64 and drawn.shape == mean.shape
+    # The counts and a few blocks' temporaries (before: two to three times
+    # the counts).
+    assert peak < mean.nbytes + 4 * mean[:64].nbytes
