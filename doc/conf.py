@@ -45,6 +45,9 @@ autodoc_typehints = "none"  # types are in the numpydoc Parameters sections
 # scikit-learn's mixins add are documented by scikit-learn; their docstrings
 # refer to labels of scikit-learn's docs, so they are left out here.
 SKLEARN_PLUMBING = (
+    "fit_transform",
+    "get_feature_names_out",
+    "set_output",
     "score",
     "set_fit_request",
     "set_predict_request",

@@ -61,6 +61,7 @@ class LogCounts(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         self : LogCounts
+            The transformer, with ``n_features_in_`` set.
 
         Examples
         --------
@@ -81,6 +82,7 @@ class LogCounts(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_features)
+            ``log(1 + X)``.
 
         Examples
         --------
@@ -116,6 +118,7 @@ class LogCounts(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_features)
+            ``exp(X) - 1``.
 
         Examples
         --------
