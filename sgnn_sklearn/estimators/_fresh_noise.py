@@ -18,7 +18,7 @@ import numpy as np
 from skorch.callbacks import Callback
 
 from ..simulators import Simulation, TruncatedSimulator
-from ..simulators._base import Simulator
+from ..simulators._base import NamesFromWrapped, Simulator
 from ..simulators._latent import LatentSimulator
 
 
@@ -78,7 +78,7 @@ def noise_can_be_redrawn(simulator: Any) -> bool:
     )
 
 
-class LatentDraws(Simulator):
+class LatentDraws(NamesFromWrapped):
     """A simulator whose ``simulate`` returns another's latent trajectories.
 
     It lets the estimators' simulation machinery (chunks, parallel workers,
@@ -100,18 +100,6 @@ class LatentDraws(Simulator):
 
     def __init__(self, simulator: Any) -> None:
         self.simulator = simulator
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        return tuple(self.simulator.param_names)
-
-    @property
-    def feature_names(self) -> tuple[str, ...]:
-        return tuple(self.simulator.feature_names)
-
-    @property
-    def target_names(self) -> tuple[str, ...]:
-        return tuple(self.simulator.target_names)
 
     def simulate(self, n_samples: int, random_state: Any = None) -> Simulation:
         return self.simulator.simulate_latent(n_samples, random_state)

@@ -235,3 +235,34 @@ class Simulator(BaseEstimator):
         raise NotImplementedError(
             f"{type(self).__name__} must implement _simulate(params, rng)."
         )
+
+
+class NamesFromWrapped(Simulator):
+    """Base for a simulator in front of another (``self.simulator``) with its names.
+
+    What ``simulate`` draws differs (a truncated prior, the latent trajectories
+    alone); the parameters, features and targets are the wrapped simulator's.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import LinearGaussian
+    >>> class Same(NamesFromWrapped):
+    ...     def __init__(self, simulator):
+    ...         self.simulator = simulator
+    >>> Same(LinearGaussian(n_params=2)).target_names
+    ('theta0', 'theta1')
+    """
+
+    simulator: Any
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(self.simulator.param_names)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(self.simulator.feature_names)
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        return tuple(self.simulator.target_names)

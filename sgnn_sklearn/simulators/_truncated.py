@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Simulator
+from ._base import NamesFromWrapped
 from ._latent import LatentSimulator
 from ._prior import as_generator
 from ._simulation import Simulation
@@ -17,7 +17,7 @@ from ._validation import check_n_samples
 MAX_DRAWS_PER_SAMPLE = 10_000
 
 
-class TruncatedSimulator(Simulator):
+class TruncatedSimulator(NamesFromWrapped):
     """A simulator with its prior truncated to a box of some parameters.
 
     Parameters are drawn from the wrapped simulator's prior and kept only
@@ -61,18 +61,6 @@ class TruncatedSimulator(Simulator):
     def __init__(self, simulator: Any, bounds: dict[str, tuple[float, float]]):
         self.simulator = simulator
         self.bounds = bounds
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        return tuple(self.simulator.param_names)
-
-    @property
-    def feature_names(self) -> tuple[str, ...]:
-        return tuple(self.simulator.feature_names)
-
-    @property
-    def target_names(self) -> tuple[str, ...]:
-        return tuple(self.simulator.target_names)
 
     def _box(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Column indices, lower and upper bounds of the box, checked."""
