@@ -72,7 +72,7 @@ class BoardingSchoolSIR(LatentSimulator):
     posterior of ``R0`` and ``gamma``.
     """
 
-    _prior_params = ("R0", "gamma", "i0")
+    prior_params = ("R0", "gamma", "i0")
 
     def __init__(
         self,
@@ -117,10 +117,14 @@ class BoardingSchoolSIR(LatentSimulator):
             ill.append(self.population * state[1])
         return np.maximum(np.stack(ill, axis=1), 0.0)
 
-    def _latent(self, params: np.ndarray, rng: Any) -> tuple[np.ndarray, np.ndarray]:
+    def generate_latent(
+        self, params: np.ndarray, rng: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
         return self.mean_trajectory(params), params[:, :2].copy()
 
-    def _observe(self, trajectory: np.ndarray, params: np.ndarray, rng: Any) -> Any:
+    def generate_observation(
+        self, trajectory: np.ndarray, params: np.ndarray, rng: Any
+    ) -> Any:
         return rng.poisson(trajectory).astype(float)
 
     def log_likelihood(self, params: Any, X: Any) -> np.ndarray:

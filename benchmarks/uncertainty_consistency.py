@@ -80,7 +80,7 @@ class SquaredLossOnly(SimulationGroundedRegressor):
 class Scale(Simulator):
     """x_i ~ N(theta, (0.5 theta)^2), theta ~ U(0.2, 2): heteroscedastic posterior."""
 
-    _prior_params = ("theta",)
+    prior_params = ("theta",)
 
     def __init__(self, n_features=5, theta=(0.2, 2.0)):
         self.n_features = n_features
@@ -94,7 +94,7 @@ class Scale(Simulator):
     def target_names(self):
         return ("theta",)
 
-    def _simulate(self, params, rng):
+    def generate(self, params, rng):
         theta = params[:, :1]
         noise = rng.standard_normal((len(theta), self.n_features))
         return theta + 0.5 * theta * noise, params[:, 0]

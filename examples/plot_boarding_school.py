@@ -45,7 +45,7 @@ print(flu.data[0].astype(int))
 class BoardingSchool(LatentSimulator):
     """Boys ill each day of an SIR or SEIR epidemic in a closed school."""
 
-    _prior_params = ("R0", "gamma", "i0", "latent_days")
+    prior_params = ("R0", "gamma", "i0", "latent_days")
 
     def __init__(
         self, R0=(1.5, 8.0), gamma=(0.2, 1.0), i0=(0.5, 10.0), latent_days=0.0, N=763
@@ -64,7 +64,7 @@ class BoardingSchool(LatentSimulator):
     def target_names(self):
         return ("R0",)
 
-    def _latent(self, params, rng):
+    def generate_latent(self, params, rng):
         R0, gamma, i0, latent_days = params.T
         beta = R0 * gamma
         # Fractions susceptible, latent (exposed) and ill.
@@ -90,7 +90,7 @@ class BoardingSchool(LatentSimulator):
             ill.append(self.N * state[2])
         return np.stack(ill, axis=1), R0
 
-    def _observe(self, trajectory, params, rng):
+    def generate_observation(self, trajectory, params, rng):
         return rng.poisson(np.maximum(trajectory, 0)).astype(float)
 
 

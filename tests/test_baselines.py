@@ -36,7 +36,7 @@ class GaussianTrend(Simulator):
     nothing about its width (no ``feature_names``), so it accepts them all.
     """
 
-    _prior_params = ("mu", "slope")
+    prior_params = ("mu", "slope")
 
     def __init__(self, mu=(-5.0, 5.0), slope=0.0):
         self.mu = mu

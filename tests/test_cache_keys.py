@@ -36,7 +36,7 @@ from sgnn_sklearn.simulators import Simulator
 
 
 class Pair(Simulator):
-    _prior_params = ("a",)
+    prior_params = ("a",)
 
     def __init__(self, a=(0.0, 1.0)):
         self.a = a
@@ -49,7 +49,7 @@ class Pair(Simulator):
     def target_names(self):
         return ("a",)
 
-    def _simulate(self, params, rng):
+    def generate(self, params, rng):
         a = params[:, 0]
         return np.column_stack([a, a]) * {factor}, a
 """

@@ -24,8 +24,8 @@ FAST = dict(max_epochs=2, hidden_layer_sizes=(16, 16), random_state=0)
 class FlakyGaussian(LinearGaussian):
     """Vectorised, with NaN in the rows whose first parameter is above 0.8."""
 
-    def _simulate(self, params, rng):
-        X, y = super()._simulate(params, rng)
+    def generate(self, params, rng):
+        X, y = super().generate(params, rng)
         X[params[:, 0] > 0.8, 0] = np.nan
         return X, y
 

@@ -247,8 +247,8 @@ def test_auto_noise_is_fresh_only_where_it_reproduces_simulate():
     class Clipped(LinearGaussian):
         """Post-processes simulate: fresh noise from observe would bypass it."""
 
-        def _simulate(self, params, rng):
-            X, y = super()._simulate(params, rng)
+        def generate(self, params, rng):
+            X, y = super().generate(params, rng)
             return np.clip(X, -0.5, 0.5), y
 
     with warnings.catch_warnings():

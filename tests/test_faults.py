@@ -229,9 +229,9 @@ def test_fault_parameters_are_validated(params, message):
 
 
 class Broken(Simulator):
-    """A simulator whose _simulate returns what ``mode`` says."""
+    """A simulator whose generate returns what ``mode`` says."""
 
-    _prior_params = ("a",)
+    prior_params = ("a",)
 
     def __init__(self, mode="rows", a=(0.0, 1.0)):
         self.mode = mode
@@ -245,7 +245,7 @@ class Broken(Simulator):
     def target_names(self):
         return ("a",)
 
-    def _simulate(self, params, rng):
+    def generate(self, params, rng):
         n = len(params)
         X = rng.normal(size=(n, 2))
         return {

@@ -18,7 +18,7 @@ TINY = dict(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
 class ObjectTargets(Simulator):
     """A simulator whose targets come back as an object array holding NaN."""
 
-    _prior_params = ("a",)
+    prior_params = ("a",)
 
     def __init__(self, a=(0.0, 1.0)):
         self.a = a
@@ -31,7 +31,7 @@ class ObjectTargets(Simulator):
     def target_names(self):
         return ("a",)
 
-    def _simulate(self, params, rng):
+    def generate(self, params, rng):
         a = params[:, 0]
         X = np.c_[a + rng.normal(size=len(a)), 2 * a]
         return X, np.where(a < 0.9, a, np.nan).astype(object)

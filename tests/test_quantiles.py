@@ -17,7 +17,7 @@ class PoissonRate(Simulator):
     The posterior is Gamma(shape = 1 + sum of counts, rate = 1 + 3 * 2).
     """
 
-    _prior_params = ("theta",)
+    prior_params = ("theta",)
 
     def _priors(self):
         return {"theta": stats.expon() if self.theta is None else self.theta}
@@ -33,7 +33,7 @@ class PoissonRate(Simulator):
     def target_names(self):
         return ("theta",)
 
-    def _simulate(self, params, rng):
+    def generate(self, params, rng):
         theta = params[:, 0]
         counts = rng.poisson(RATE * theta[:, None], size=(len(theta), N_COUNTS))
         return counts.astype(float), theta.copy()

@@ -16,7 +16,7 @@ from sgnn_sklearn.simulators import SIR, FunctionSimulator, LinearGaussian, Simu
 class GridLinearGaussian(Simulator):
     """LinearGaussian with a likelihood, so that the grid must find its posterior."""
 
-    _prior_params = ("theta0", "theta1")
+    prior_params = ("theta0", "theta1")
 
     def __init__(self, theta0=(-10.0, 10.0), theta1=(-10.0, 10.0)):
         self.theta0 = theta0
@@ -39,7 +39,7 @@ class GridLinearGaussian(Simulator):
         rng = np.random.default_rng(random_state)
         return rng.uniform(-3, 3, size=(n_samples, 2))
 
-    def _simulate(self, params, rng):
+    def generate(self, params, rng):
         return self.exact.simulate_from_params(params, rng).X, params
 
     def log_likelihood(self, params, X):

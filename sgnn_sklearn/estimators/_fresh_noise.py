@@ -45,9 +45,9 @@ def noise_can_be_redrawn(simulator: Any) -> bool:
     ``observation_noise="auto"`` draws fresh noise only then: the simulator
     is a :class:`~sgnn_sklearn.simulators.LatentSimulator` whose ``simulate``
     is still the latent trajectory followed by its observation. A subclass
-    that overrides ``simulate`` or ``_simulate`` (to post-process the series,
-    say) would be bypassed by ``simulate_latent`` and ``observe``, so it is
-    trained on its simulations as drawn.
+    that overrides ``simulate``, ``simulate_from_params`` or ``generate`` (to
+    post-process the series, say) would be bypassed by ``simulate_latent``
+    and ``observe``, so it is trained on its simulations as drawn.
 
     Examples
     --------
@@ -57,8 +57,8 @@ def noise_can_be_redrawn(simulator: Any) -> bool:
     >>> noise_can_be_redrawn(QuadraticGaussian())
     False
     >>> class Clipped(LinearGaussian):
-    ...     def _simulate(self, params, rng):
-    ...         X, y = super()._simulate(params, rng)
+    ...     def generate(self, params, rng):
+    ...         X, y = super().generate(params, rng)
     ...         return X.clip(-1, 1), y
     >>> noise_can_be_redrawn(Clipped())
     False
@@ -74,7 +74,8 @@ def noise_can_be_redrawn(simulator: Any) -> bool:
     return (
         isinstance(simulator, LatentSimulator)
         and cls.simulate is Simulator.simulate
-        and cls._simulate is LatentSimulator._simulate
+        and cls.simulate_from_params is Simulator.simulate_from_params
+        and cls.generate is LatentSimulator.generate
     )
 
 

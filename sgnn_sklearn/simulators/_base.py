@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,14 @@ from sklearn.base import BaseEstimator
 from ._prior import as_generator, check_prior, sample_prior
 from ._simulation import Simulation
 from ._validation import check_n_samples, check_simulation
+
+# The hooks a simulator author writes, old private spelling -> public name.
+RENAMED_HOOKS = {
+    "_prior_params": "prior_params",
+    "_simulate": "generate",
+    "_latent": "generate_latent",
+    "_observe": "generate_observation",
+}
 
 
 class Simulator(BaseEstimator):
@@ -20,13 +29,18 @@ class Simulator(BaseEstimator):
     works and nested parameters such as ``simulator__beta`` can be grid
     searched. Priors are constructor arguments too.
 
-    Subclasses set the class attribute ``_prior_params`` (the names of the
+    Subclasses set the class attribute ``prior_params`` (the names of the
     constructor arguments that are priors, in the order of the ``params``
     columns) and implement:
 
-    - ``_simulate(params, rng) -> (X, y)``: vectorised over the rows of
+    - ``generate(params, rng) -> (X, y)``: vectorised over the rows of
       ``params``;
     - ``feature_names`` and ``target_names`` properties.
+
+    The hooks were called ``_prior_params`` and ``_simulate`` before version
+    0.1: a subclass that defines the old names still works, with a
+    ``FutureWarning`` when the class is defined; the old names will stop
+    working in version 0.3.
 
     A prior is a ``(low, high)`` tuple (uniform), a fixed number, or any object
     with scipy.stats' ``rvs(size=..., random_state=...)``.
@@ -51,7 +65,7 @@ class Simulator(BaseEstimator):
     >>> import numpy as np
     >>> from sgnn_sklearn.simulators import Simulator
     >>> class Coin(Simulator):
-    ...     _prior_params = ("p",)
+    ...     prior_params = ("p",)
     ...     def __init__(self, n_flips=10, p=(0.0, 1.0)):
     ...         self.n_flips = n_flips
     ...         self.p = p
@@ -61,7 +75,7 @@ class Simulator(BaseEstimator):
     ...     @property
     ...     def target_names(self):
     ...         return ("p",)
-    ...     def _simulate(self, params, rng):
+    ...     def generate(self, params, rng):
     ...         p = params[:, 0]
     ...         X = (rng.random((len(p), self.n_flips)) < p[:, None]).astype(float)
     ...         return X, p
@@ -70,11 +84,28 @@ class Simulator(BaseEstimator):
     ((100, 10), (100,), ('p',))
     """
 
-    _prior_params: tuple[str, ...] = ()
+    prior_params: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for old, new in RENAMED_HOOKS.items():
+            if old in cls.__dict__ and new not in cls.__dict__:
+                warnings.warn(
+                    f"{cls.__qualname__} defines {old}, a simulator hook now "
+                    f"called {new} (same meaning and arguments). Rename it: "
+                    f"{old} is read until version 0.3.",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+                setattr(cls, new, cls.__dict__[old])
+            elif new in cls.__dict__ and old not in cls.__dict__:
+                # A subclass written against the old names that calls
+                # super()._simulate(...) reaches this class's new hook.
+                setattr(cls, old, cls.__dict__[new])
 
     def _priors(self) -> dict[str, Any]:
         """The prior of each latent parameter, in the order of ``params`` columns."""
-        return {name: getattr(self, name) for name in self._prior_params}
+        return {name: getattr(self, name) for name in self.prior_params}
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -201,7 +232,7 @@ class Simulator(BaseEstimator):
         (3, 4)
         """
         params = self._checked_params(params, "simulate_from_params")
-        X, y = self._simulate(params, as_generator(random_state))
+        X, y = self.generate(params, as_generator(random_state))
         return self._simulation(X, y, params)
 
     def _checked_params(self, params: Any, method: str) -> np.ndarray:
@@ -229,12 +260,43 @@ class Simulator(BaseEstimator):
         )
         return check_simulation(simulation, self, len(params), allow_nonfinite=True)
 
-    def _simulate(
+    def generate(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The simulator's model: observations and targets for given parameters.
+
+        The hook a subclass implements; users call :meth:`simulate` or
+        :meth:`simulate_from_params`, which check the parameters and the
+        result.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_samples, n_params)
+            Parameter values, columns in the order of ``param_names``.
+        rng : numpy.random.Generator
+            The only source of randomness the model may use.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            One observation per row of ``params``.
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets), or None
+            The targets of each observation.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=3, n_params=2)
+        >>> X, y = sim.generate(np.zeros((4, 2)), np.random.default_rng(0))
+        >>> X.shape, y.shape
+        ((4, 3), (4, 2))
+        """
         raise NotImplementedError(
-            f"{type(self).__name__} must implement _simulate(params, rng)."
+            f"{type(self).__name__} must implement generate(params, rng)."
         )
+
+    _simulate = generate
 
 
 class NamesFromWrapped(Simulator):

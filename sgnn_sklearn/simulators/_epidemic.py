@@ -250,7 +250,7 @@ class SIR(_Epidemic):
     ('R0', 'gamma', 'rho', 'i0', 'dispersion')
     """
 
-    _prior_params = ("R0", "gamma", "rho", "i0", "dispersion")
+    prior_params = ("R0", "gamma", "rho", "i0", "dispersion")
 
     def __init__(
         self,
@@ -370,7 +370,7 @@ class SEIR(_Epidemic):
     ('R0', 'gamma', 'sigma', 'rho', 'i0')
     """
 
-    _prior_params = ("R0", "gamma", "sigma", "rho", "i0", "dispersion")
+    prior_params = ("R0", "gamma", "sigma", "rho", "i0", "dispersion")
 
     def __init__(
         self,

@@ -84,7 +84,7 @@ class _GrowthModel(CountTrajectorySimulator):
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         t = np.arange(self.n_times, dtype=float)
         columns = {name: values[name][:, None] for name in self._curve_params}
-        # An overflowing mean is reported by `_simulate`, with its parameters.
+        # An overflowing mean is reported by `generate`, with its parameters.
         with np.errstate(over="ignore"):
             return self._curve(t, **columns), {}
 
@@ -131,7 +131,7 @@ class ExponentialGrowth(_GrowthModel):
     ((5, 30), (5,), ('r', 'x0', 'dispersion'))
     """
 
-    _prior_params = ("r", "x0", "dispersion")
+    prior_params = ("r", "x0", "dispersion")
     _curve_params = ("r", "x0")
 
     def __init__(
@@ -198,7 +198,7 @@ class LogisticGrowth(_GrowthModel):
     ((5, 30), (5, 2), ('r', 'K', 'x0', 'dispersion'))
     """
 
-    _prior_params = ("r", "K", "x0", "dispersion")
+    prior_params = ("r", "K", "x0", "dispersion")
     _curve_params = ("r", "K", "x0")
 
     def __init__(
@@ -269,7 +269,7 @@ class GompertzGrowth(_GrowthModel):
     ((5, 30), ('r', 'K', 'x0'))
     """
 
-    _prior_params = ("r", "K", "x0", "dispersion")
+    prior_params = ("r", "K", "x0", "dispersion")
     _curve_params = ("r", "K", "x0")
 
     def __init__(

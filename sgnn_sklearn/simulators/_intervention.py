@@ -101,7 +101,7 @@ class Intervention(ObservationWrapper):
         self._epidemic()
         super()._check_settings()
 
-    def _latent(
+    def generate_latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray | None]:
         self._check_settings()

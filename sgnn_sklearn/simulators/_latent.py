@@ -34,13 +34,15 @@ class LatentSimulator(Simulator):
 
     Subclasses implement, besides what :class:`Simulator` asks for:
 
-    - ``_latent(params, rng) -> (trajectory, y)``: the latent trajectory, of
-      shape (n_samples, n_features), and the targets, for each row of
-      ``params``;
-    - ``_observe(trajectory, params, rng) -> X``: the observation of each
-      latent trajectory, given its row of ``params``.
+    - ``generate_latent(params, rng) -> (trajectory, y)``: the latent
+      trajectory, of shape (n_samples, n_features), and the targets, for each
+      row of ``params``;
+    - ``generate_observation(trajectory, params, rng) -> X``: the observation
+      of each latent trajectory, given its row of ``params``.
 
-    ``_simulate`` is then the one followed by the other. The targets belong
+    ``generate`` is then the one followed by the other (the old names
+    ``_latent`` and ``_observe`` still work until version 0.3, with a
+    ``FutureWarning``). The targets belong
     to the latent step: observation noise never changes them.
 
     See Also
@@ -53,7 +55,7 @@ class LatentSimulator(Simulator):
     >>> import numpy as np
     >>> from sgnn_sklearn.simulators import LatentSimulator
     >>> class Decay(LatentSimulator):
-    ...     _prior_params = ("rate",)
+    ...     prior_params = ("rate",)
     ...     def __init__(self, rate=(0.1, 1.0), noise_std=0.1):
     ...         self.rate = rate
     ...         self.noise_std = noise_std
@@ -63,9 +65,9 @@ class LatentSimulator(Simulator):
     ...     @property
     ...     def target_names(self):
     ...         return ("rate",)
-    ...     def _latent(self, params, rng):
+    ...     def generate_latent(self, params, rng):
     ...         return np.exp(-params[:, :1] * np.arange(3)), params[:, 0]
-    ...     def _observe(self, trajectory, params, rng):
+    ...     def generate_observation(self, trajectory, params, rng):
     ...         return trajectory + self.noise_std * rng.standard_normal(
     ...             trajectory.shape)
     >>> sim = Decay()
@@ -138,7 +140,7 @@ class LatentSimulator(Simulator):
         array([[0., 0.]])
         """
         params = self._checked_params(params, "simulate_latent_from_params")
-        trajectory, y = self._latent(params, as_generator(random_state))
+        trajectory, y = self.generate_latent(params, as_generator(random_state))
         return self._simulation(trajectory, y, params)
 
     def observe(self, latent: Simulation, random_state: Any = None) -> Simulation:
@@ -181,7 +183,7 @@ class LatentSimulator(Simulator):
                     f"{tuple(getattr(self, what))}. Pass what its simulate_latent "
                     "returned."
                 )
-        X = self._observe(
+        X = self.generate_observation(
             np.asarray(latent.X, dtype=float),
             np.asarray(latent.params, dtype=float),
             as_generator(random_state),
@@ -190,22 +192,101 @@ class LatentSimulator(Simulator):
             replace(latent, X=np.asarray(X)), self, len(latent), allow_nonfinite=True
         )
 
-    def _simulate(
+    def generate(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        trajectory, y = self._latent(params, rng)
-        return self._observe(trajectory, params, rng), y
+        """The latent trajectories, then their observation, for given parameters.
 
-    def _latent(
+        Parameters
+        ----------
+        params : ndarray of shape (n_samples, n_params)
+            Parameter values, columns in the order of ``param_names``.
+        rng : numpy.random.Generator
+            Draws the latent step, then the noise.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The observations.
+        y : ndarray or None
+            The targets (from the latent step).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sgnn_sklearn.simulators import LinearGaussian
+        >>> sim = LinearGaussian(n_features=3, n_params=2)
+        >>> X, y = sim.generate(np.zeros((4, 2)), np.random.default_rng(0))
+        >>> X.shape
+        (4, 3)
+        """
+        trajectory, y = self.generate_latent(params, rng)
+        return self.generate_observation(trajectory, params, rng), y
+
+    def generate_latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The hook for the latent step: trajectories and targets for given parameters.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_samples, n_params)
+            Parameter values, columns in the order of ``param_names``.
+        rng : numpy.random.Generator
+            The latent step's only source of randomness.
+
+        Returns
+        -------
+        trajectory : ndarray of shape (n_samples, n_features)
+            The latent (noise-free) trajectory of each row.
+        y : ndarray or None
+            The targets of each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sgnn_sklearn.simulators import SIR
+        >>> sim = SIR(n_days=10)
+        >>> params = sim.sample_params(2, random_state=0)
+        >>> trajectory, y = sim.generate_latent(params, np.random.default_rng(0))
+        >>> trajectory.shape
+        (2, 10)
+        """
         raise NotImplementedError(
-            f"{type(self).__name__} must implement _latent(params, rng)."
+            f"{type(self).__name__} must implement generate_latent(params, rng)."
         )
 
-    def _observe(
+    def generate_observation(
         self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
+        """The hook for the observation step: noisy observations of trajectories.
+
+        Parameters
+        ----------
+        trajectory : ndarray of shape (n_samples, n_features)
+            Latent trajectories, as :meth:`generate_latent` returns them.
+        params : ndarray of shape (n_samples, n_params)
+            The parameters of each trajectory.
+        rng : numpy.random.Generator
+            The noise's only source of randomness.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The observed series.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sgnn_sklearn.simulators import SIR
+        >>> sim = SIR(n_days=10)
+        >>> params = sim.sample_params(2, random_state=0)
+        >>> rng = np.random.default_rng(0)
+        >>> trajectory, _ = sim.generate_latent(params, rng)
+        >>> sim.generate_observation(trajectory, params, rng).shape
+        (2, 10)
+        """
         raise NotImplementedError(
-            f"{type(self).__name__} must implement _observe(trajectory, params, rng)."
+            f"{type(self).__name__} must implement "
+            "generate_observation(trajectory, params, rng)."
         )

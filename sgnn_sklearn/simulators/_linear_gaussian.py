@@ -128,13 +128,13 @@ class LinearGaussian(LatentSimulator):
             (n_samples, self.n_params)
         )
 
-    def _latent(
+    def generate_latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         y = params[:, 0] if self.n_params == 1 else params.copy()
         return params @ self.design_matrix.T, y
 
-    def _observe(
+    def generate_observation(
         self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         return trajectory + self.noise_std * rng.standard_normal(trajectory.shape)

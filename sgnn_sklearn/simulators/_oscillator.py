@@ -92,7 +92,7 @@ class DampedOscillator(LatentSimulator):
     True
     """
 
-    _prior_params = ("amplitude", "damping", "frequency")
+    prior_params = ("amplitude", "damping", "frequency")
 
     def __init__(
         self,
@@ -136,7 +136,7 @@ class DampedOscillator(LatentSimulator):
         >>> DampedOscillator(targets=("frequency",)).target_names
         ('frequency',)
         """
-        return check_targets(self.targets, self._prior_params, type(self).__name__)
+        return check_targets(self.targets, self.prior_params, type(self).__name__)
 
     @property
     def times(self) -> np.ndarray:
@@ -207,16 +207,16 @@ class DampedOscillator(LatentSimulator):
         return amplitude * np.exp(-damping * t) * np.cos(frequency * t)
 
     def _targets(self, params: np.ndarray) -> np.ndarray:
-        columns = [self._prior_params.index(name) for name in self.target_names]
+        columns = [self.prior_params.index(name) for name in self.target_names]
         y = params[:, columns]
         return y[:, 0] if len(columns) == 1 else y
 
-    def _latent(
+    def generate_latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         return self._curve(params), self._targets(params)
 
-    def _observe(
+    def generate_observation(
         self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         noise_std = check_positive(self.noise_std, "noise_std", type(self).__name__)

@@ -64,7 +64,7 @@ class BinomialPrevalence(Simulator):
     True
     """
 
-    _prior_params = ("prevalence",)
+    prior_params = ("prevalence",)
 
     def __init__(
         self, n_batches: int = 5, batch_size: int = 10, prevalence: Any = (0.0, 0.3)
@@ -110,7 +110,7 @@ class BinomialPrevalence(Simulator):
             )
         return p
 
-    def _simulate(
+    def generate(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         p = self._checked_prevalence(params)

@@ -75,7 +75,7 @@ class QuadraticGaussian(Simulator):
     (True, True)
     """
 
-    _prior_params = ("theta",)
+    prior_params = ("theta",)
 
     def __init__(
         self,
@@ -133,7 +133,7 @@ class QuadraticGaussian(Simulator):
         std = np.array([self.direct_noise_std] + [self.noise_std] * n_squares)
         return mean, std
 
-    def _simulate(
+    def generate(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         mean, std = self._mean_and_std(params[:, 0])

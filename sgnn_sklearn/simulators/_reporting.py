@@ -82,7 +82,7 @@ class Overdispersed(ObservationWrapper):
             "give it noise='poisson'."
         )
 
-    def _observe(
+    def generate_observation(
         self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         return sample_law(self._count_law(trajectory, params), rng)

@@ -39,7 +39,7 @@ class CountTrajectorySimulator(LatentSimulator):
 
     Subclasses set
 
-    - ``_prior_params``: the prior arguments in ``params`` column order, with
+    - ``prior_params``: the prior arguments in ``params`` column order, with
       ``"dispersion"`` last; it is a parameter only when ``noise="negbin"``;
     - ``_param_domains``: each parameter's domain, a key of ``_DOMAINS``;
     - ``_derived_targets``: targets computed by ``_solve`` rather than drawn;
@@ -59,7 +59,7 @@ class CountTrajectorySimulator(LatentSimulator):
         negbin = check_noise(self.noise, type(self).__name__) == "negbin"
         return {
             name: getattr(self, name)
-            for name in self._prior_params
+            for name in self.prior_params
             if name != "dispersion" or negbin
         }
 
@@ -206,7 +206,7 @@ class CountTrajectorySimulator(LatentSimulator):
                 )
         return values
 
-    def _latent(
+    def generate_latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         self._check_settings()
@@ -233,7 +233,7 @@ class CountTrajectorySimulator(LatentSimulator):
         y = np.column_stack([quantities[t] for t in self._checked_targets()])
         return mean, y[:, 0] if y.shape[1] == 1 else y
 
-    def _observe(
+    def generate_observation(
         self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         return sample_law(self._count_law(trajectory, params), rng)

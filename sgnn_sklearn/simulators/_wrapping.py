@@ -62,7 +62,8 @@ class ObservationWrapper(LatentSimulator):
                 "SIR, SEIR, the growth models, LinearGaussian or another "
                 f"wrapper; got {type(simulator).__name__}, which exposes none. "
                 "Write the simulator as a LatentSimulator subclass with "
-                "_latent(params, rng) and _observe(trajectory, params, rng)."
+                "generate_latent(params, rng) and "
+                "generate_observation(trajectory, params, rng)."
             )
         return simulator
 
@@ -194,19 +195,19 @@ class ObservationWrapper(LatentSimulator):
         self._own_columns(params)
         return params
 
-    def _latent(
+    def generate_latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray | None]:
         self._check_settings()
         inner, own = self._split(params)
-        trajectory, y = self._inner()._latent(inner, rng)
+        trajectory, y = self._inner().generate_latent(inner, rng)
         return self._change_latent(trajectory, own), self._targets(y, params)
 
-    def _observe(
+    def generate_observation(
         self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         inner, own = self._split(params)
-        X = self._inner()._observe(trajectory, inner, rng)
+        X = self._inner().generate_observation(trajectory, inner, rng)
         return self._change_observation(X, own, rng)
 
     def _change_latent(
@@ -278,7 +279,7 @@ class ObservationWrapper(LatentSimulator):
         """
         params = self._checked_params(params, "log_likelihood")
         # Built-in latent trajectories are deterministic: the generator is unused.
-        trajectory, _ = self._latent(params, np.random.default_rng(0))
+        trajectory, _ = self.generate_latent(params, np.random.default_rng(0))
         law = self._count_law(trajectory, params)
         X = check_counts(X, trajectory.shape, type(self).__name__)
         return law_log_pmf(X, law).sum(axis=1)
