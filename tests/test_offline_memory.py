@@ -1,6 +1,7 @@
 """The offline fit's memory savings change nothing: same simulations, same bits."""
 
 import copy
+import mmap
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,7 +10,12 @@ import torch
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skorch.dataset import Dataset
 
-from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
+from sgnn_sklearn import (
+    SimulationGroundedClassifier,
+    SimulationGroundedRegressor,
+    _pages,
+)
+from sgnn_sklearn._pages import releasable_empty, release_rows
 from sgnn_sklearn.estimators import (
     _base,
     _ensemble,
@@ -318,3 +324,69 @@ def test_fresh_noise_lets_the_last_draw_go_before_the_next():
     callback.on_epoch_begin(net, dataset_train=dataset)
     assert held == [None]
     assert dataset.X.shape == (6, 2) and not (dataset.X == 1).any()
+
+
+def _rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    pytest.skip("no VmRSS here")
+
+
+@pytest.mark.skipif(not hasattr(mmap.mmap, "madvise"), reason="no mmap.madvise")
+def test_released_rows_give_their_memory_back():
+    X = releasable_empty((1 << 16, 128), np.dtype(np.float64))  # 64 MiB
+    X[...] = 1.0
+    before = _rss_mb()
+    release_rows(X[: 1 << 15], 1 << 15)  # a view of the first half
+    assert before - _rss_mb() > 24
+    assert not X[: (1 << 15) - 4].any() and (X[(1 << 15) + 4 :] == 1).all()
+    release_rows(np.ones((10, 2)), 10)  # anything else is left alone: no error
+
+
+@pytest.mark.parametrize("preprocessor", [None, "auto"])
+def test_simulations_released_as_standardised_predict_as_kept(
+    monkeypatch, preprocessor
+):
+    # 20,000 simulations in three chunks, standardised in blocks of 1,000
+    # rows: every block of the joined simulations is released once written,
+    # and the fit is the one that kept them.
+    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    released = []
+
+    def spy(X, stop):
+        released.append(stop)
+        _pages.release_rows(X, stop)
+
+    monkeypatch.setattr(_base, "release_rows", spy)
+    sim = SIR(n_days=20)
+    X = sim.simulate(300, random_state=1).X
+    options = {**FAST, "max_epochs": 2, "observation_noise": "fixed"}
+    lean = SimulationGroundedRegressor(
+        sim, 20_000, preprocessor=preprocessor, **options
+    ).fit()
+    assert released == list(range(1000, 20_001, 1000))
+    monkeypatch.setattr(_base, "release_rows", lambda X, stop: None)
+    kept = SimulationGroundedRegressor(
+        sim, 20_000, preprocessor=preprocessor, **options
+    ).fit()
+    _assert_same_predictions(lean, kept, X)
+    np.testing.assert_array_equal(lean.memory_bank_.inputs, kept.memory_bank_.inputs)
+
+
+def test_simulations_are_released_only_while_finite(monkeypatch):
+    # A block too large for float32 stops the release, so the refusal quotes
+    # the values it refuses.
+    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    est = SimulationGroundedRegressor(preprocessor=None, **FAST)
+    X = releasable_empty((4000, 8), np.dtype(np.float64))
+    X[...] = np.random.default_rng(0).normal(size=X.shape)
+    est.preprocessor_ = None
+    est.input_scaler_ = StandardScaler().fit(X)
+    X[2500, 3] = 1e300
+    with pytest.raises(
+        ValueError, match=r"1 values .*largest absolute value in X: 1e\+300"
+    ):
+        est._transform_inputs(X, release=True)
+    assert not X[:1500].any() and X[2000:].all()

@@ -22,6 +22,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .._caching import fit_zero_shot_cached, simulate_cached, warn_if_uncacheable
+from .._pages import release_rows
 from .._persistence import add_version, check_portable, check_version
 from .._progress import progress
 from ..preprocessing import LogCounts, auto_preprocessor
@@ -368,9 +369,10 @@ class BaseSimulationGrounded(BaseEstimator):
             self._fit_inputs(simulation.X)
             self.n_features_in_ = simulation.X.shape[1]
             targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
-            inputs = self._transform_inputs(simulation.X)
-            # The raw simulations are not read again: free them before training,
-            # which then holds the float32 inputs only.
+            # The raw simulations are not read again: each block's memory is
+            # returned as it is standardised, and the rest freed before
+            # training, which then holds the float32 inputs only.
+            inputs = self._transform_inputs(simulation.X, release=True)
             simulation = replace(simulation, X=np.empty((len(simulation), 0)))
             self._train(
                 inputs,
@@ -546,9 +548,23 @@ class BaseSimulationGrounded(BaseEstimator):
         ):
             self.input_scaler_ = fit_standard_scaler(X, elementwise)
 
-    def _transform_inputs(self, X: np.ndarray) -> np.ndarray:
+    def _transform_inputs(self, X: np.ndarray, release: bool = False) -> np.ndarray:
+        """The network's float32 inputs for ``X``.
+
+        ``release=True`` (the offline fit's own simulations, not read again)
+        returns the memory of each block of rows of ``X`` as it is written
+        (:func:`~sgnn_sklearn._pages.release_rows`), as long as every value
+        so far is finite once standardised: the float64 simulations and
+        their float32 copy then never take more than the simulations alone.
+        Released rows read as zeros; they were finite and accepted by the
+        preprocessor, so a refusal counts the same values and rows (only the
+        largest absolute value quoted for an overflow is over the rows kept).
+        """
         elementwise = self._elementwise_preprocessing()
         if self.preprocessor_ is not None and elementwise is None:
+            # Its output may be X itself, or kept by the preprocessor: never
+            # released.
+            release = False
             X = self.preprocessor_.transform(X)
         # Standardised in blocks straight into float32: a float64 copy of a
         # large simulated set would double the peak memory of an offline fit.
@@ -561,9 +577,11 @@ class BaseSimulationGrounded(BaseEstimator):
                 block = X[start : start + TRANSFORM_BLOCK_ROWS]
                 if elementwise is not None:
                     block = elementwise(block)
-                scaled[start : start + TRANSFORM_BLOCK_ROWS] = (
-                    self.input_scaler_.transform(block)
-                )
+                rows = scaled[start : start + TRANSFORM_BLOCK_ROWS]
+                rows[...] = self.input_scaler_.transform(block)
+                release = release and bool(np.isfinite(rows).all())
+                if release:
+                    release_rows(X, start + len(rows))
         if elementwise is None:
             return as_network_inputs(scaled, X, self.preprocessor_)
         return as_network_inputs(scaled, lambda: elementwise(X), self.preprocessor_)

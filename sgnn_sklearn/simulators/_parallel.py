@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._pages import releasable_empty
 from .._progress import reporting_draws
 from ._prior import as_generator
 from ._simulation import Simulation
@@ -323,7 +324,9 @@ class _RowsInPlace:
     def add(self, part: Simulation) -> Simulation:
         X = part.X
         if self.X is None and isinstance(X, np.ndarray) and X.ndim == 2:
-            self.X = np.empty((self.n_samples, X.shape[1]), dtype=X.dtype)
+            # Releasable: an offline fit returns each block of rows to the
+            # system as it standardises it (see sgnn_sklearn._pages).
+            self.X = releasable_empty((self.n_samples, X.shape[1]), X.dtype)
         fits = (
             self.fits
             and self.X is not None
