@@ -320,7 +320,7 @@ def test_fresh_noise_lets_the_last_draw_go_before_the_next():
     callback = _ensemble.FreshObservations(
         Observer(), latent, lambda X: X.astype(np.float32), 0
     )
-    net = SimpleNamespace(history=[{}, {}])
+    net = SimpleNamespace(history=[{}, {}], max_epochs=2)
     callback.on_epoch_begin(net, dataset_train=dataset)
     assert held == [None]
     assert dataset.X.shape == (6, 2) and not (dataset.X == 1).any()

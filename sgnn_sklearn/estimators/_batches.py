@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
+from skorch.dataset import Dataset
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import Dataset as TorchDataset
 
 from ._seeding import GeneratorRandomSampler, active_generator
 
@@ -23,7 +26,8 @@ def iterate_batches(
     torch's default ``DataLoader`` fetches a batch row by row and collates the
     rows; for the small networks trained here that costs as much as the
     training step. A ``BatchSampler`` hands the dataset one list of indices
-    per batch instead, so a skorch ``Dataset`` slices its arrays once. A
+    per batch instead, so a skorch ``Dataset`` slices its arrays once, and
+    that by numpy's own indexing (see :class:`ArrayRows`). A
     dataset that makes its own batches (an online
     :class:`~sgnn_sklearn.estimators._online.SimulationStream`) is iterated
     as it is.
@@ -65,11 +69,55 @@ def iterate_batches(
     else:
         sampler = SequentialSampler(dataset)
     return DataLoader(
-        dataset,
+        ArrayRows(dataset),
         batch_size=None,
         sampler=BatchSampler(sampler, batch_size, drop_last=False),
         **kwargs,
     )
+
+
+class ArrayRows(TorchDataset[Any]):
+    """A skorch ``Dataset`` whose batches of rows numpy takes from its arrays.
+
+    skorch indexes a ``Dataset`` through scikit-learn's ``_safe_indexing``,
+    which inspects every index of a list one by one in Python: a sixth of
+    the time of an epoch of the default network on 10^5 series. When the
+    dataset holds plain arrays, ``X[rows]`` and ``y[rows]`` give the same
+    rows (numpy's fancy indexing is what ``_safe_indexing`` ends in); any
+    other dataset is indexed as skorch indexes it. The arrays are read at
+    each batch, so an ``X`` replaced between epochs (fresh observation
+    noise) is seen.
+
+    Parameters
+    ----------
+    dataset : torch Dataset
+        The dataset to index, typically a skorch ``Dataset``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch.dataset import Dataset
+    >>> rows = ArrayRows(Dataset(np.arange(10.0).reshape(5, 2), np.arange(5)))
+    >>> X, y = rows[[4, 0]]
+    >>> X.tolist(), y.tolist()
+    ([[8.0, 9.0], [0.0, 1.0]], [4, 0])
+    """
+
+    def __init__(self, dataset: Any) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, rows: Any) -> Any:
+        data = self.dataset
+        if (
+            type(data).__getitem__ is Dataset.__getitem__
+            and type(data.X) is np.ndarray
+            and type(data.y) is np.ndarray
+        ):
+            return data.transform(data.X[rows], data.y[rows])
+        return data[rows]
 
 
 class _Epochs:

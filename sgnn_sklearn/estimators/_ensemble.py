@@ -151,6 +151,12 @@ class EnsembleBase(BaseSimulationGrounded):
                     break
         finally:
             self._seeds["torch"] = seed
+            # skorch ends a training that raised without on_train_end: the
+            # draw of the next epoch's noise may still be running; no thread
+            # outlives fit.
+            fresh = self.__dict__.pop("_fresh_noise", None)
+            if fresh is not None:
+                fresh.close()
         # An interrupted fine-tuning keeps the members it did not reach as they were.
         self.nets_ = trained + (self._members()[len(trained) :] if finetune else [])
         self.net_ = self.nets_[0]
@@ -229,6 +235,7 @@ class EnsembleBase(BaseSimulationGrounded):
                 self._seeds["simulate"],
             )
             net_kwargs["callbacks"] = [*net_kwargs["callbacks"], ("fresh_noise", fresh)]
+            self._fresh_noise = fresh  # closed by _train, should training fail
         if self.weight_decay > 0:
             net_kwargs["optimizer"] = torch.optim.AdamW
             net_kwargs["optimizer__weight_decay"] = self.weight_decay

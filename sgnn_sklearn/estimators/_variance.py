@@ -261,8 +261,13 @@ class FrozenNetwork:
         self.residual = targets.reshape(len(targets), -1) - mean
 
     def hidden(self, rows: Any) -> torch.Tensor:
-        """The last hidden layer of ``rows`` (indices), on the CPU."""
+        """The last hidden layer of ``rows`` (non-negative indices), on the CPU."""
         if self._hidden is not None:
+            index = torch.as_tensor(rows)
+            if index.dtype == torch.int64 and index.dim() == 1:
+                # The same rows as self._hidden[rows], five times faster for a
+                # mini-batch: this runs at every step of a head's training.
+                return self._hidden.index_select(0, index)
             return self._hidden[rows]
         (hidden,) = run_in_batches(
             self.module,
@@ -411,12 +416,14 @@ def train_head(
 
     best = np.inf if monitor_hidden is None else monitored()
     best_state, since_best = copy.deepcopy(head.state_dict()), 0
+    head.train()
     try:
         for _ in range(max_epochs):
             order = train_rows[torch.randperm(len(train_rows), generator=generator)]
             for block in _blocks(order, block_rows):
                 block_hidden = hidden(block)
-                head.train()
+                if not head.training:  # hidden() may run the network in eval mode
+                    head.train()
                 for start in range(0, len(block), batch_size):
                     rows = slice(start, start + batch_size)
                     optimizer.zero_grad()
