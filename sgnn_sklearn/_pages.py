@@ -13,27 +13,32 @@ array's sole user may release them, once it will not read them again.
 
 from __future__ import annotations
 
+import math
 import mmap
 
 import numpy as np
 
+# Smaller arrays are plain numpy.empty: a memory map per small draw would
+# cost more than the pages it could return.
+MIN_RELEASABLE_BYTES = 1 << 20
 
-def releasable_empty(shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+
+def releasable_empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """``numpy.empty(shape, dtype)``, in memory that :func:`release_rows` can return.
 
-    Where the platform cannot release pages (no ``mmap.madvise``), this is
-    ``numpy.empty``. As with ``numpy.empty``, the memory is only taken as
-    rows are written.
+    Below 1 MiB, and where the platform cannot release pages (no
+    ``mmap.madvise``), this is ``numpy.empty``. As with ``numpy.empty``, the
+    memory is only taken as rows are written.
 
     Examples
     --------
-    >>> X = releasable_empty((3, 2), np.dtype(np.float64))
+    >>> X = releasable_empty((4096, 64), np.dtype(np.float64))
     >>> X.shape, X.dtype, X.flags.writeable
-    ((3, 2), dtype('float64'), True)
+    ((4096, 64), dtype('float64'), True)
     """
-    nbytes = shape[0] * shape[1] * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if (
-        nbytes == 0
+        nbytes < MIN_RELEASABLE_BYTES
         or not hasattr(mmap, "MAP_ANONYMOUS")
         or not hasattr(mmap.mmap, "madvise")
     ):

@@ -380,13 +380,40 @@ def test_simulations_are_released_only_while_finite(monkeypatch):
     # the values it refuses.
     monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
     est = SimulationGroundedRegressor(preprocessor=None, **FAST)
-    X = releasable_empty((4000, 8), np.dtype(np.float64))
+    X = releasable_empty((40_000, 8), np.dtype(np.float64))
     X[...] = np.random.default_rng(0).normal(size=X.shape)
     est.preprocessor_ = None
     est.input_scaler_ = StandardScaler().fit(X)
-    X[2500, 3] = 1e300
+    X[25_500, 3] = 1e300
     with pytest.raises(
         ValueError, match=r"1 values .*largest absolute value in X: 1e\+300"
     ):
         est._transform_inputs(X, release=True)
-    assert not X[:1500].any() and X[2000:].all()
+    assert not X[:24_000].any() and X[25_000:].all()
+
+
+def test_fresh_noise_draws_released_as_standardised_predict_as_kept(monkeypatch):
+    # The first draw and each epoch's new draw are handed back block by block
+    # as they are standardised; the fit is the one that kept them.
+    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    released = []
+
+    def spy(X, stop):
+        _pages.release_rows(X, stop)
+        # Whole pages before row stop - 30 (of 160 bytes) read as zeros.
+        released.append((len(X), stop, not X[: stop - 30].any()))
+
+    monkeypatch.setattr(_base, "release_rows", spy)
+    sim = SIR(n_days=20)
+    X = sim.simulate(300, random_state=1).X
+    options = {**FAST, "max_epochs": 3, "observation_noise": "fresh"}
+    lean = SimulationGroundedRegressor(sim, 20_000, **options).fit()
+    # The first draw (20,000 rows), then the training rows' draws of epochs 2
+    # and 3 (18,000 rows each).
+    first = [(20_000, stop, True) for stop in range(1000, 20_001, 1000)]
+    redraw = [(18_000, stop, True) for stop in range(1000, 18_001, 1000)]
+    assert released == first + redraw + redraw
+    monkeypatch.setattr(_base, "release_rows", lambda X, stop: None)
+    kept = SimulationGroundedRegressor(sim, 20_000, **options).fit()
+    _assert_same_predictions(lean, kept, X)
+    np.testing.assert_array_equal(lean.memory_bank_.inputs, kept.memory_bank_.inputs)

@@ -16,6 +16,7 @@ follow the number of training samples (``"auto"``).
 from __future__ import annotations
 
 import warnings
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -231,7 +232,9 @@ class EnsembleBase(BaseSimulationGrounded):
             fresh = FreshObservations(
                 self.simulator_,
                 self._fresh_latent.take(slice(first, None)),
-                self._transform_inputs,
+                # Each draw is the callback's alone: its memory is returned
+                # block by block as it is standardised.
+                partial(self._transform_inputs, release=True),
                 self._seeds["simulate"],
             )
             net_kwargs["callbacks"] = [*net_kwargs["callbacks"], ("fresh_noise", fresh)]

@@ -12,6 +12,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import gammaln, xlogy
 
+from .._pages import releasable_empty
+
 NOISE_MODELS = ("poisson", "negbin")
 
 # Rows of counts drawn at once (4 MB for series of 60 days).
@@ -180,7 +182,9 @@ def sample_counts(
     # (the gamma scale, the gamma draws, int64 counts and their float copy)
     # would be three more arrays of the counts' size (458 MB each at 10^6
     # series of 60 days).
-    counts = np.empty(shape)
+    # Releasable: an offline fit returns each block of rows to the system as
+    # it standardises it (see sgnn_sklearn._pages).
+    counts = releasable_empty(shape, np.dtype(np.float64))
     blocks = [
         slice(start, start + DRAW_BLOCK_ROWS)
         for start in range(0, shape[0], DRAW_BLOCK_ROWS)
