@@ -19,6 +19,7 @@ from sgnn_sklearn._pages import releasable_empty, release_rows
 from sgnn_sklearn.estimators import (
     _base,
     _ensemble,
+    _fresh_noise,
     _inputs,
     _regressor,
     _scaling,
@@ -33,6 +34,7 @@ from sgnn_sklearn.simulators import (
     LinearGaussian,
     MixtureSimulator,
     Simulation,
+    _observation,
     simulate_chunked,
 )
 from sgnn_sklearn.simulators._parallel import chunk_seeds, iter_simulated_chunks
@@ -409,11 +411,59 @@ def test_fresh_noise_draws_released_as_standardised_predict_as_kept(monkeypatch)
     options = {**FAST, "max_epochs": 3, "observation_noise": "fresh"}
     lean = SimulationGroundedRegressor(sim, 20_000, **options).fit()
     # The first draw (20,000 rows), then the training rows' draws of epochs 2
-    # and 3 (18,000 rows each).
+    # and 3 (18,000 rows each) when they are drawn whole.
     first = [(20_000, stop, True) for stop in range(1000, 20_001, 1000)]
     redraw = [(18_000, stop, True) for stop in range(1000, 18_001, 1000)]
+    assert released[: len(first)] == first
+    released.clear()
+    monkeypatch.setattr(_fresh_noise, "observation_blocks", lambda *args: None)
+    whole = SimulationGroundedRegressor(sim, 20_000, **options).fit()
     assert released == first + redraw + redraw
     monkeypatch.setattr(_base, "release_rows", lambda X, stop: None)
     kept = SimulationGroundedRegressor(sim, 20_000, **options).fit()
-    _assert_same_predictions(lean, kept, X)
-    np.testing.assert_array_equal(lean.memory_bank_.inputs, kept.memory_bank_.inputs)
+    for released_fit in (lean, whole):
+        _assert_same_predictions(released_fit, kept, X)
+        np.testing.assert_array_equal(
+            released_fit.memory_bank_.inputs, kept.memory_bank_.inputs
+        )
+
+
+@pytest.mark.parametrize("noise", ["negbin", "poisson"])
+@pytest.mark.parametrize("shape", [(20_500, 7), (300, 7), (20_500,)])
+def test_count_blocks_are_the_counts_drawn_whole(noise, shape):
+    rng = np.random.default_rng(0)
+    mean = rng.gamma(2.0, 5.0, size=shape)
+    k = rng.uniform(0.5, 20.0, size=(shape[0], 1) if len(shape) == 2 else shape)
+    whole_rng, block_rng = np.random.default_rng(3), np.random.default_rng(3)
+    whole = _observation.sample_counts(mean, noise, whole_rng, k)
+    blocks = list(_observation.iter_count_blocks(mean, noise, block_rng, k))
+    assert max(len(b) for _, b in blocks) <= _observation.DRAW_BLOCK_ROWS
+    assert len(blocks) == -(-shape[0] // _observation.DRAW_BLOCK_ROWS)
+    np.testing.assert_array_equal(np.concatenate([b for _, b in blocks]), whole)
+    for rows, block in blocks:
+        np.testing.assert_array_equal(whole[rows], block)
+    # The generator is left where drawing the whole leaves it.
+    assert block_rng.random() == whole_rng.random()
+
+
+@pytest.mark.parametrize("noise", ["negbin", "poisson"])
+def test_fresh_count_noise_drawn_in_blocks_predicts_as_drawn_whole(monkeypatch, noise):
+    # Blocks of 1,000 rows: each redraw of 5,400 training rows spans six.
+    monkeypatch.setattr(_observation, "DRAW_BLOCK_ROWS", 1000)
+    drawn = []
+    blocks_of = _fresh_noise.observation_blocks
+
+    def spy(*args):
+        blocks = blocks_of(*args)
+        drawn.append(blocks is not None)
+        return blocks
+
+    monkeypatch.setattr(_fresh_noise, "observation_blocks", spy)
+    sim = SIR(n_days=20, noise=noise)
+    X = sim.simulate(300, random_state=1).X
+    options = {**FAST, "max_epochs": 4, "observation_noise": "fresh"}
+    blockwise = SimulationGroundedRegressor(sim, 6000, **options).fit()
+    assert drawn == [True] * 3
+    monkeypatch.setattr(_fresh_noise, "observation_blocks", lambda *args: None)
+    whole = SimulationGroundedRegressor(sim, 6000, **options).fit()
+    _assert_same_predictions(blockwise, whole, X)

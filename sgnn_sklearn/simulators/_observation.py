@@ -7,6 +7,7 @@ The negative binomial is parameterised by its mean ``mu`` and size
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -197,6 +198,60 @@ def sample_counts(
     for rows in blocks:
         counts[rows] = rng.poisson(mean[rows])
     return counts
+
+
+def iter_count_blocks(
+    mean: np.ndarray,
+    noise: str,
+    rng: np.random.Generator,
+    dispersion: np.ndarray | None = None,
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """The rows of :func:`sample_counts`, one block at a time, with the same bits.
+
+    Yields ``(rows, counts[rows])`` for consecutive blocks of
+    ``DRAW_BLOCK_ROWS`` rows, where ``counts`` is what ``sample_counts(mean,
+    noise, rng, dispersion)`` returns, and leaves ``rng`` where that call
+    leaves it; all the counts are never held at once. ``sample_counts`` draws
+    the negative binomial's gamma stage over every row before the Poisson
+    stage, so here the gamma stage is drawn twice: once over every row,
+    noting the generator's state at each block, then each block's again from
+    its state as its Poisson counts are drawn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mean, k = np.full((3, 2), 4.0), np.array([[5.0]])
+    >>> whole = sample_counts(mean, "negbin", np.random.default_rng(0), k)
+    >>> blocks = iter_count_blocks(mean, "negbin", np.random.default_rng(0), k)
+    >>> bool((np.vstack([b for _, b in blocks]) == whole).all())
+    True
+    """
+    mean = np.asarray(mean)
+    shape = mean.shape
+    if noise == "negbin":
+        k = _negbin_size(dispersion)
+    if not shape or (
+        noise == "negbin" and np.broadcast_shapes(shape, np.shape(k)) != shape
+    ):
+        yield slice(None), sample_counts(mean, noise, rng, dispersion)
+        return
+    blocks = [
+        slice(start, start + DRAW_BLOCK_ROWS)
+        for start in range(0, shape[0], DRAW_BLOCK_ROWS)
+    ]
+    states = []
+    if noise == "negbin":
+        k = np.broadcast_to(k, shape)
+        for rows in blocks:
+            states.append(rng.bit_generator.state)
+            rng.gamma(k[rows], mean[rows] / k[rows])
+        replay = np.random.Generator(type(rng.bit_generator)())
+    for i, rows in enumerate(blocks):
+        block_mean = mean[rows]
+        if noise == "negbin":
+            replay.bit_generator.state = states[i]
+            block_mean = replay.gamma(k[rows], block_mean / k[rows])
+        yield rows, rng.poisson(block_mean).astype(np.float64)
 
 
 def sample_law(law: CountLaw, rng: np.random.Generator) -> np.ndarray:

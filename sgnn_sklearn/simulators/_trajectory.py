@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,7 @@ from ._observation import (
     check_counts,
     check_noise,
     count_log_pmf,
+    iter_count_blocks,
     sample_law,
 )
 from ._prior import prior_bounds
@@ -252,6 +253,44 @@ class CountTrajectorySimulator(LatentSimulator):
         raise NotImplementedError(
             f"{type(self).__name__} must implement _solve(values)."
         )
+
+
+def observation_blocks(
+    simulator: Any, latent: Any, rng: np.random.Generator
+) -> Iterator[tuple[slice, np.ndarray]] | None:
+    """``simulator.observe(latent, rng).X`` block of rows by block, or None.
+
+    For a :class:`CountTrajectorySimulator` that observes as the class does
+    (its ``observe`` and count law, no missing reports), the blocks hold the
+    bits of ``observe`` and leave ``rng`` where it does (see
+    :func:`~sgnn_sklearn.simulators._observation.iter_count_blocks`), so the
+    observations are never held whole. None for any other simulator, whose
+    observation is only known whole.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sgnn_sklearn.simulators import SIR
+    >>> sim = SIR(n_days=5)
+    >>> latent = sim.simulate_latent(3, random_state=0)
+    >>> blocks = observation_blocks(sim, latent, np.random.default_rng(1))
+    >>> X = np.vstack([block for _, block in blocks])
+    >>> bool((X == sim.observe(latent, np.random.default_rng(1)).X).all())
+    True
+    """
+    cls = type(simulator)
+    if (
+        getattr(cls, "observe", None) is not LatentSimulator.observe
+        or getattr(cls, "generate_observation", None)
+        is not CountTrajectorySimulator.generate_observation
+    ):
+        return None
+    law = simulator._count_law(
+        np.asarray(latent.X, dtype=float), np.asarray(latent.params, dtype=float)
+    )
+    if law.missing is not None:
+        return None
+    return iter_count_blocks(law.mean, law.noise, rng, law.dispersion)
 
 
 def check_targets(
