@@ -26,7 +26,7 @@ from .._pages import release_rows
 from .._persistence import add_version, check_portable, check_version
 from .._progress import progress
 from ..preprocessing import LogCounts, auto_preprocessor
-from ..simulators import Simulation, check_simulation
+from ..simulators import Simulation, TruncatedSimulator, check_simulation
 from ..simulators._validation import refuse_simulator_class
 from ._batches import PREDICT_BATCH_SIZE, iterate_batches
 from ._divergence import FiniteLoss
@@ -532,7 +532,13 @@ class BaseSimulationGrounded(BaseEstimator):
 
     def _fit_inputs(self, X: np.ndarray) -> None:
         if self.preprocessor == "auto":
-            self.preprocessor_ = auto_preprocessor(X)
+            # On a prior narrowed to a posterior (refine's rounds) the span
+            # of each day's counts, not of all counts, says whether the log
+            # helps (auto_preprocessor); the whole prior keeps the rule its
+            # documented fits were made with.
+            self.preprocessor_ = auto_preprocessor(
+                X, per_feature=isinstance(self.simulator_, TruncatedSimulator)
+            )
         elif self.preprocessor is None:
             self.preprocessor_ = None
         else:

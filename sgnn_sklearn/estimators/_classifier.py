@@ -66,7 +66,10 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         every input; see the Notes of :class:`SimulationGroundedRegressor`.
         ``"auto"``: :class:`~sgnn_sklearn.preprocessing.LogCounts` when every
         simulated value is a non-negative whole number and the largest at
-        least 100 (counts spanning orders of magnitude), else none.
+        least 100 (counts spanning orders of magnitude), else none; on a
+        :class:`~sgnn_sklearn.simulators.TruncatedSimulator`, only when some
+        feature's counts span two orders of magnitude within the truncated
+        prior (:func:`~sgnn_sklearn.preprocessing.auto_preprocessor`).
     real_data : {"finetune", "ignore"}, default="finetune"
         What ``fit(X, y)`` does with real data when there is a simulator.
         Real labels must be among the simulated classes.

@@ -96,7 +96,11 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         and real data alike: see Notes. ``"auto"``:
         :class:`~sgnn_sklearn.preprocessing.LogCounts` (``log(1 + x)``) when
         every simulated value is a non-negative whole number and the largest
-        at least 100 (counts spanning orders of magnitude), else none;
+        at least 100 (counts spanning orders of magnitude), else none; on a
+        :class:`~sgnn_sklearn.simulators.TruncatedSimulator` (the rounds of
+        :meth:`refine`), only when some feature's counts span two orders of
+        magnitude within the truncated prior
+        (:func:`~sgnn_sklearn.preprocessing.auto_preprocessor`).
         ``preprocessor_`` says which was chosen. ``None``: the inputs as
         they are.
     real_data : {"finetune", "ignore"}, default="finetune"
@@ -719,7 +723,11 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         posterior (over all rows of ``X``), draws ``n_simulations`` fresh
         simulations from it and trains a clone of this estimator on them
         (truncated sequential neural posterior estimation, Deistler et al.
-        2022). The truncation keeps the posterior of the refined series
+        2022). With ``preprocessor="auto"`` each round chooses its inputs
+        on its own simulations: counts that vary by a small factor around
+        a narrow posterior stay raw (see
+        :func:`~sgnn_sklearn.preprocessing.auto_preprocessor`). The
+        truncation keeps the posterior of the refined series
         unbiased as long as the box holds the whole of it: a prior truncated
         to a region is the same prior there, so the posterior is too. A
         warning says when the refined posterior reaches the box's edge.
