@@ -167,6 +167,11 @@ def box_mass_outside(post: Any, bounds: dict[str, tuple[float, float]]) -> float
     return float(1 - np.min(inside))
 
 
+def _inputs(est: Any) -> str:
+    """What the network saw: ``log(1 + x)`` or the counts as they are."""
+    return "raw" if est.preprocessor_ is None else type(est.preprocessor_).__name__
+
+
 def _fmt(values: np.ndarray, digits: int = 2) -> str:
     return ", ".join(f"{v:.{digits}f}" for v in np.ravel(values))
 
@@ -214,6 +219,7 @@ def problem_rows(
             "refined: mass": _fmt(final["mass"], 3),
             "refined: simulations (total)": n + extra,
             "mass outside box": f"{outside:.1e}",
+            "refined inputs": _inputs(refined),
             "refine cpu_s": round(t_refine["cpu_s"], 1),
             "amortised cpu_s": round(t_fit["cpu_s"], 1),
             f"amortised {2 * n} cpu_s": round(t_double["cpu_s"], 1),
