@@ -7,6 +7,9 @@ posterior sd; with raw counts it did not. This script takes the question
 apart on the prior truncated to the exact posterior's ``mean +- 5 sd`` box
 (what the last refinement round sees when its box is placed well):
 
+- ``span``: how many times each day's counts vary (``1 + largest`` over
+  ``1 + smallest``) across the whole prior and across the box, and the
+  inputs ``preprocessor="auto"`` chooses for each;
 - ``reference``: is the exact posterior itself converged? The adaptive
   quadrature at 48, 96 and 160 points per parameter, and a brute-force
   400 x 400 grid over ``mean +- 8 sd``;
@@ -41,7 +44,7 @@ from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from sgnn_sklearn import SimulationGroundedRegressor
 from sgnn_sklearn.datasets import load_influenza_boarding_school
 from sgnn_sklearn.diagnostics import reference_posterior
-from sgnn_sklearn.preprocessing import LogCounts
+from sgnn_sklearn.preprocessing import LogCounts, auto_preprocessor
 from sgnn_sklearn.simulators import TruncatedSimulator
 
 from ._common import RESULTS, SEED, machine, to_markdown, write_results
@@ -118,6 +121,29 @@ def misfit_rows(sim: Any, x: np.ndarray, mean: np.ndarray) -> list[dict[str, Any
             .tolist(),
         }
     ]
+
+
+def span_rows(sim: Any, box: Any) -> list[dict[str, Any]]:
+    """Each day's span of counts, and what "auto" chooses, on each prior."""
+    rows = []
+    for name, prior, per_feature in (
+        ("whole prior", sim, False),
+        (f"box: mean +- {WIDTH:g} sd", box, True),
+    ):
+        X = prior.simulate(20_000, random_state=SEED + 1).X
+        span = (1 + X.max(axis=0)) / (1 + X.min(axis=0))
+        chosen = auto_preprocessor(X, per_feature=per_feature)
+        rows.append(
+            {
+                "prior": name,
+                "span of a day's counts: smallest, largest": [
+                    round(float(span.min()), 1),
+                    round(float(span.max()), 1),
+                ],
+                '"auto" chooses': "raw" if chosen is None else repr(chosen),
+            }
+        )
+    return rows
 
 
 def _off(predicted: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
@@ -234,6 +260,10 @@ def run(seeds: Any = (0, 1, 2)) -> dict[str, Any]:
         f"{SEED + 2} (60, test). off: |mean - exact mean| / exact sd."
     )
     return {
+        "span": {
+            "rows": span_rows(sim, box),
+            "notes": [f"20,000 simulations of each prior, seed {SEED + 1}."],
+        },
         "reference": {"rows": reference_rows(sim, x), "notes": []},
         "misfit": {
             "rows": misfit_rows(sim, x, mean),
