@@ -33,9 +33,11 @@ from ..simulators._latent import LatentSimulator
 from ..simulators._trajectory import observation_blocks
 
 # The next epoch's observations are drawn during the current epoch only when
-# one draw (float64) takes at most this much: 43 MB at 10^5 series of 60 days
-# is drawn ahead; at 10^6 (432 MB) each epoch draws its own after letting the
-# last go, so an offline fit's peak memory stays what it was.
+# one draw, counted in float64, takes at most this much: 43 MB at 10^5 series
+# of 60 days is drawn ahead (holding a second set of float32 inputs, 22 MB, and
+# what drawing it holds: a block of rows for the built-in count simulators,
+# the whole draw for others); at 10^6 (432 MB) each epoch draws its own after
+# letting the last go, so an offline fit's peak memory stays what it was.
 PREFETCH_MAX_BYTES = 128 * 2**20
 
 
