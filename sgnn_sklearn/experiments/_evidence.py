@@ -196,14 +196,34 @@ def _log_posterior_logit(
     return _log_likelihood(simulator, box, X, z) + _log_prior_logit(z)
 
 
+def _on_plane(w: np.ndarray, plane: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Logit-scale points ``origin + basis @ w`` of a plane (itself when None).
+
+    ``plane`` is ``(origin, basis)``, shapes (n, n_free) and (n, n_free, m)
+    with orthonormal columns; ``w`` has shape (n, m) or (n, k, m).
+    """
+    if plane is None:
+        return w
+    origin, basis = plane
+    if w.ndim == 2:
+        return origin + np.einsum("nij,nj->ni", basis, w)
+    return origin[:, None] + np.einsum("nij,nkj->nki", basis, w)
+
+
 def _derivatives(
-    simulator: Any, box: _UniformBox, X: np.ndarray, center: np.ndarray
+    simulator: Any,
+    box: _UniformBox,
+    X: np.ndarray,
+    center: np.ndarray,
+    plane: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Value, gradient and negative Hessian of the log posterior at ``center``.
 
-    Central differences on the logit scale, all series in one evaluation.
+    Central differences on the logit scale, all series in one evaluation;
+    within ``plane`` (see :func:`_on_plane`) when given, ``center`` then
+    being coordinates in it.
     """
-    n_free = len(box.free)
+    n_free = center.shape[1]
     h = HESSIAN_STEP
     eye = np.eye(n_free) * h
     offsets = [np.zeros(n_free)]
@@ -213,7 +233,7 @@ def _derivatives(
             offsets += [eye[a] + eye[b], eye[a] - eye[b], -eye[a] + eye[b]]
             offsets += [-eye[a] - eye[b]]
     stencil = center[:, None, :] + np.array(offsets)[None]
-    values = _log_posterior_logit(simulator, box, X, stencil)
+    values = _log_posterior_logit(simulator, box, X, _on_plane(stencil, plane))
     values = np.where(np.isfinite(values), values, -1e12)
     f0 = values[:, 0]
     gradient = np.empty((len(X), n_free))
@@ -237,7 +257,12 @@ def _floored(hessian: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _laplace_proposal(
-    simulator: Any, box: _UniformBox, X: np.ndarray, start: np.ndarray
+    simulator: Any,
+    box: _UniformBox,
+    X: np.ndarray,
+    start: np.ndarray,
+    plane: tuple[np.ndarray, np.ndarray] | None = None,
+    n_steps: int = NEWTON_STEPS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mode, covariance factor and log-determinant of the Laplace approximation.
 
@@ -245,10 +270,13 @@ def _laplace_proposal(
     even when the maximum-likelihood point is on an edge of the prior box:
     damped Newton steps (at most 2 logit units each) move from ``start`` to
     the mode, and the covariance is the inverse negative Hessian there.
+    Within ``plane`` (see :func:`_on_plane`) the mode and the covariance are
+    those of the posterior restricted to it: the mode in the plane's
+    coordinates, the covariance factor mapped to the logit scale.
     """
     center = start.copy()
-    for _ in range(NEWTON_STEPS):
-        f0, gradient, hessian = _derivatives(simulator, box, X, center)
+    for _ in range(n_steps):
+        f0, gradient, hessian = _derivatives(simulator, box, X, center, plane)
         eigenvalues, vectors = _floored(hessian)
         step = np.einsum(
             "nij,nj,nkj,nk->ni", vectors, 1 / eigenvalues, vectors, gradient
@@ -257,12 +285,17 @@ def _laplace_proposal(
         step *= np.minimum(1.0, 2.0 / np.maximum(norm, 1e-300))
         for fraction in (1.0, 0.25):
             trial = center + fraction * step
-            better = _log_posterior_logit(simulator, box, X, trial[:, None])[:, 0] > f0
+            value = _log_posterior_logit(
+                simulator, box, X, _on_plane(trial, plane)[:, None]
+            )[:, 0]
+            better = value > f0
             center = np.where(better[:, None], trial, center)
             f0 = np.where(better, np.inf, f0)  # moved: no smaller trial step
-    _, _, hessian = _derivatives(simulator, box, X, center)
+    _, _, hessian = _derivatives(simulator, box, X, center, plane)
     eigenvalues, vectors = _floored(hessian)
     scale = vectors / np.sqrt(eigenvalues)[:, None, :]
+    if plane is not None:
+        scale = np.einsum("nij,njk->nik", plane[1], scale)
     return center, scale, -np.sum(np.log(eigenvalues), axis=1)
 
 
@@ -318,8 +351,9 @@ def grid_log_evidence(
     A thin, curved ridge (an epidemic's growth rate well identified, ``R0``
     and the recovery rate not) is not resolved by a lattice scaled at the
     mode: there the log evidence still changed by 0.3-0.7 between steps 1.0
-    and 0.7 on Poisson SIR series of 30 days, and importance sampling is
-    used instead.
+    and 0.7 on Poisson SIR series of 30 days: see
+    :func:`~sgnn_sklearn.experiments._ridge_evidence.ridge_log_evidence`,
+    which gives each slice across the ridge its own lattice.
 
     Parameters
     ----------
@@ -359,20 +393,8 @@ def grid_log_evidence(
     >>> bool(np.abs(grid_log_evidence(sim, X, random_state=0) - exact).max() < 1e-6)
     True
     """
-    if not (isinstance(step, int | float | np.number) and 0 < step <= 4):
-        raise ValueError(f"step must be a number in (0, 4]; got {step!r}.")
     X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_series, n_features); got {X.shape}.")
-    rng = as_generator(random_state)
-    simulator, box, center, scale, _ = laplace_at_mode(simulator, X, rng)
-    out = np.empty(len(X))
-    reached = np.zeros(len(X), dtype=bool)
-    for start in range(0, len(X), GRID_SERIES):
-        rows = slice(start, start + GRID_SERIES)
-        out[rows], reached[rows] = _lattice_sum(
-            simulator, box, X[rows], center[rows], scale[rows], float(step)
-        )
+    out, reached = summed_from_the_mode(simulator, X, step, random_state, _lattice_sum)
     if reached.any():
         warnings.warn(
             f"grid_log_evidence: the lattice of {int(reached.sum())} of {len(X)} "
@@ -385,6 +407,36 @@ def grid_log_evidence(
     return out
 
 
+def summed_from_the_mode(
+    simulator: Any,
+    X: np.ndarray,
+    step: Any,
+    random_state: Any,
+    summed: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A quadrature from the posterior mode, in chunks of ``GRID_SERIES`` series.
+
+    Checks ``step`` and ``X``, finds each series' mode and Laplace fit
+    (:func:`laplace_at_mode`) and returns what
+    ``summed(simulator, box, X, center, scale, step)`` gives per chunk: the
+    log evidence, and whether the quadrature ran out of room.
+    """
+    if not (isinstance(step, int | float | np.number) and 0 < step <= 4):
+        raise ValueError(f"step must be a number in (0, 4]; got {step!r}.")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_series, n_features); got {X.shape}.")
+    rng = as_generator(random_state)
+    simulator, box, center, scale, _ = laplace_at_mode(simulator, X, rng)
+    out = np.empty(len(X))
+    ran_out = np.zeros(len(X), dtype=bool)
+    for start in range(0, len(X), GRID_SERIES):
+        rows = slice(start, start + GRID_SERIES)
+        out[rows], ran_out[rows] = summed(
+            simulator, box, X[rows], center[rows], scale[rows], float(step)
+        )
+    return out, ran_out
+
+
 def _lattice_sum(
     simulator: Any,
     box: _UniformBox,
@@ -392,15 +444,23 @@ def _lattice_sum(
     center: np.ndarray,
     scale: np.ndarray,
     step: float,
+    drop: float = GRID_DROP,
+    floor: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The trapezoid sum of each series' lattice, and whether it hit the edge.
+
+    The lattice is ``center + step * scale @ k``; ``scale`` has shape
+    (n_series, n_free, m), ``m < n_free`` for a lattice on a plane through
+    ``center`` (orthonormal directions times widths), whose sum is then the
+    integral over that plane. A node grows when its integrand is within
+    ``e^-drop`` of the largest seen and, if given, at least ``floor``.
 
     A breadth-first flood: each round evaluates the new nodes of every
     series in one likelihood call. A node's neighbours are looked up among
     the last two rounds' nodes only (a lattice flood reaches an expanded
     node's neighbours within one round); a node found twice is counted once.
     """
-    n_series, n_free = center.shape
+    n_series, n_free = len(center), scale.shape[2]
     base, half = 1 << GRID_BITS, 1 << (GRID_BITS - 1)
     strides = base ** np.arange(n_free, dtype=np.int64)
     block = np.int64(base) ** n_free
@@ -425,7 +485,9 @@ def _lattice_sum(
         keys.append(frontier)
         values.append(value)
         np.maximum.at(peak, series, value)
-        grow = value >= peak[series] - GRID_DROP
+        grow = value >= peak[series] - drop
+        if floor is not None:
+            grow &= value >= floor[series]
         edge = np.abs(k).max(axis=1) >= half - 2
         reached[series[grow & edge]] = True
         grow &= ~edge
@@ -440,5 +502,9 @@ def _lattice_sum(
     top = np.maximum.reduceat(value, starts)
     top = np.where(np.isfinite(top), top, 0.0)  # no mass anywhere: log 0
     total = np.add.reduceat(np.exp(value - top[series]), starts)
-    log_volume = n_free * np.log(step) + np.linalg.slogdet(scale)[1]
+    if scale.shape[1] == n_free:
+        log_volume = np.linalg.slogdet(scale)[1]
+    else:
+        log_volume = 0.5 * np.linalg.slogdet(np.einsum("nji,njk->nik", scale, scale))[1]
+    log_volume += n_free * np.log(step)
     return np.log(total) + top + log_volume, reached
