@@ -467,3 +467,19 @@ def test_fresh_count_noise_drawn_in_blocks_predicts_as_drawn_whole(monkeypatch, 
     monkeypatch.setattr(_fresh_noise, "observation_blocks", lambda *args: None)
     whole = SimulationGroundedRegressor(sim, 6000, **options).fit()
     _assert_same_predictions(blockwise, whole, X)
+
+
+def test_fresh_noise_lets_the_latent_trajectories_go_before_the_heads(monkeypatch):
+    # The heads train on the first draw: the latent trajectories (twice the
+    # float32 inputs) are let go before they take their own memory.
+    held = []
+    after_training = _regressor.SimulationGroundedRegressor._after_training
+
+    def spy(self, *args, **kwargs):
+        held.append(self._fresh_latent)
+        return after_training(self, *args, **kwargs)
+
+    monkeypatch.setattr(_regressor.SimulationGroundedRegressor, "_after_training", spy)
+    options = {**FAST, "max_epochs": 2, "observation_noise": "fresh"}
+    est = SimulationGroundedRegressor(SIR(n_days=20), 2000, **options).fit()
+    assert est.observation_noise_ == "fresh" and held == [None]
