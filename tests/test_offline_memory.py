@@ -122,14 +122,7 @@ def test_log_counts_in_blocks_predict_as_on_the_whole_to_the_last_bit(
     whole = SimulationGroundedRegressor(
         sim, 6000, preprocessor=FunctionTransformer(np.log1p), **options
     ).fit()
-    _assert_same_predictions(blockwise, whole, X)
-    np.testing.assert_array_equal(
-        blockwise.memory_bank_.inputs, whole.memory_bank_.inputs
-    )
-    for name in ("mean_", "scale_"):
-        np.testing.assert_array_equal(
-            getattr(blockwise.input_scaler_, name), getattr(whole.input_scaler_, name)
-        )
+    _assert_same_fit(blockwise, whole, X)
 
 
 def test_log_counts_in_blocks_name_the_rows_of_the_whole_input(monkeypatch):
@@ -202,6 +195,16 @@ def _variance_head_as_before(
                 break
     head.load_state_dict(best_state)
     head.eval()
+
+
+def _assert_same_fit(a, b, X):
+    """Same predictions, memory bank inputs and input scaler, to the last bit."""
+    _assert_same_predictions(a, b, X)
+    np.testing.assert_array_equal(a.memory_bank_.inputs, b.memory_bank_.inputs)
+    for name in ("mean_", "scale_"):
+        np.testing.assert_array_equal(
+            getattr(a.input_scaler_, name), getattr(b.input_scaler_, name)
+        )
 
 
 def _assert_same_predictions(a, b, X):
@@ -290,13 +293,14 @@ def test_fresh_noise_reads_the_training_trajectories_without_copying_them(
     seen = []
 
     class Spy(_ensemble.FreshObservations):
-        def __init__(self, simulator, latent, *args):
+        def __init__(self, simulator, latent, *args, **kwargs):
             seen.append(latent)
-            super().__init__(simulator, latent, *args)
+            super().__init__(simulator, latent, *args, **kwargs)
 
     class Copying(_ensemble.FreshObservations):
-        def __init__(self, simulator, latent, *args):
-            super().__init__(simulator, latent.take(np.arange(len(latent))), *args)
+        def __init__(self, simulator, latent, *args, **kwargs):
+            copied = latent.take(np.arange(len(latent)))
+            super().__init__(simulator, copied, *args, **kwargs)
 
     sim = LinearGaussian(n_features=4)
     X = sim.simulate(200, random_state=1).X
@@ -402,8 +406,9 @@ def test_fresh_noise_draws_released_as_standardised_predict_as_kept(monkeypatch)
 
     def spy(X, stop):
         _pages.release_rows(X, stop)
-        # Whole pages before row stop - 30 (of 160 bytes) read as zeros.
-        released.append((len(X), stop, not X[: stop - 30].any()))
+        # Whole pages (4096 bytes: at most 52 rows of 20 float32 or float64)
+        # before row stop - 60 read as zeros.
+        released.append((len(X), stop, not X[: stop - 60].any()))
 
     monkeypatch.setattr(_base, "release_rows", spy)
     sim = SIR(n_days=20)
@@ -463,7 +468,7 @@ def test_fresh_count_noise_drawn_in_blocks_predicts_as_drawn_whole(monkeypatch, 
     X = sim.simulate(300, random_state=1).X
     options = {**FAST, "max_epochs": 4, "observation_noise": "fresh"}
     blockwise = SimulationGroundedRegressor(sim, 6000, **options).fit()
-    assert drawn == [True] * 3
+    assert drawn == [True] * 4  # the first draw (as float32) and three more
     monkeypatch.setattr(_fresh_noise, "observation_blocks", lambda *args: None)
     whole = SimulationGroundedRegressor(sim, 6000, **options).fit()
     _assert_same_predictions(blockwise, whole, X)
@@ -483,3 +488,92 @@ def test_fresh_noise_lets_the_latent_trajectories_go_before_the_heads(monkeypatc
     options = {**FAST, "max_epochs": 2, "observation_noise": "fresh"}
     est = SimulationGroundedRegressor(SIR(n_days=20), 2000, **options).fit()
     assert est.observation_noise_ == "fresh" and held == [None]
+
+
+@pytest.mark.parametrize(
+    "preprocessor, noise", [("auto", "negbin"), (None, "negbin"), ("auto", "poisson")]
+)
+def test_first_draw_held_as_float32_counts_predicts_as_drawn_whole(
+    monkeypatch, preprocessor, noise
+):
+    # The first draw, held as float32 (every count exact) and read back in
+    # float64 blocks of 1,000 rows by the preprocessor check, the scaler and
+    # the input transform, gives the fit that drew it whole in float64.
+    monkeypatch.setattr(_observation, "DRAW_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_scaling, "BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    kinds = []
+    as_float32 = _ensemble.counts_as_float32
+
+    def spy(*args):
+        X = as_float32(*args)
+        kinds.append(None if X is None else X.dtype)
+        return X
+
+    monkeypatch.setattr(_ensemble, "counts_as_float32", spy)
+    sim = SIR(n_days=20, noise=noise)
+    X = sim.simulate(300, random_state=1).X
+    options = {**FAST, "max_epochs": 2, "observation_noise": "fresh"}
+    compact = SimulationGroundedRegressor(
+        sim, 6000, preprocessor=preprocessor, **options
+    ).fit()
+    assert kinds == [np.float32]
+    monkeypatch.setattr(_ensemble, "counts_as_float32", lambda *args: None)
+    whole = SimulationGroundedRegressor(
+        sim, 6000, preprocessor=preprocessor, **options
+    ).fit()
+    assert type(compact.preprocessor_) is type(whole.preprocessor_)
+    assert (compact.preprocessor_ is None) == (preprocessor is None)
+    _assert_same_fit(compact, whole, X)
+
+
+def test_counts_past_float32_are_drawn_in_float64():
+    # Counts of a population of 10^10 pass 2^24, which float32 rounds: the
+    # first draw is then drawn again, whole, in float64.
+    sim = SIR(n_days=20, population=1e10)
+    latent = sim.simulate_latent(200, random_state=0)
+    assert latent.X.max() > 2**25
+    assert _fresh_noise.counts_as_float32(sim, latent, np.random.default_rng(0)) is None
+    options = {**FAST, "max_epochs": 2, "observation_noise": "fresh"}
+    est = SimulationGroundedRegressor(sim, 500, **options).fit()
+    assert est.observation_noise_ == "fresh" and "_counts_as_float32" not in vars(est)
+
+
+@pytest.mark.parametrize("n_estimators, early_stopping", [(1, True), (2, False)])
+def test_fresh_noise_written_over_the_first_draw_predicts_as_beside_it(
+    monkeypatch, n_estimators, early_stopping
+):
+    # Drawn each epoch (not ahead), in blocks of 1,000 rows, over the first
+    # draw's training inputs, which are drawn again after training: the fit
+    # is the one that held each draw beside them.
+    monkeypatch.setattr(_fresh_noise, "PREFETCH_MAX_BYTES", 0)
+    monkeypatch.setattr(_observation, "DRAW_BLOCK_ROWS", 1000)
+    targets = []
+
+    class Spy(_fresh_noise.FreshObservations):
+        def _inputs(self, epoch, out=None):
+            inputs = super()._inputs(epoch, out)
+            targets.append(inputs is out)
+            return inputs
+
+    monkeypatch.setattr(_ensemble, "FreshObservations", Spy)
+    sim = SIR(n_days=20)
+    X = sim.simulate(300, random_state=1).X
+    options = {
+        **FAST,
+        "max_epochs": 3,
+        "observation_noise": "fresh",
+        "n_estimators": n_estimators,
+        "early_stopping": early_stopping,
+    }
+    over = SimulationGroundedRegressor(sim, 6000, **options).fit()
+    assert targets == [True, True] * n_estimators
+
+    class Beside(_fresh_noise.FreshObservations):
+        def __init__(self, *args, first_draw=None):
+            super().__init__(*args)
+
+    monkeypatch.setattr(_ensemble, "FreshObservations", Beside)
+    beside = SimulationGroundedRegressor(sim, 6000, **options).fit()
+    _assert_same_predictions(over, beside, X)
+    np.testing.assert_array_equal(over.memory_bank_.inputs, beside.memory_bank_.inputs)

@@ -366,13 +366,16 @@ class BaseSimulationGrounded(BaseEstimator):
             simulation = self._simulate(simulator)
             self.simulator_ = simulator
             self.n_simulations_ = len(simulation)
-            self._fit_inputs(simulation.X)
+            # Counts that _simulate held as float32 (exact) are read back as
+            # float64 block by block: the same inputs as drawn in float64.
+            upcast = self.__dict__.pop("_counts_as_float32", False)
+            self._fit_inputs(simulation.X, upcast)
             self.n_features_in_ = simulation.X.shape[1]
             targets, n_outputs = self._fit_targets(*self._simulated_targets(simulation))
             # The raw simulations are not read again: each block's memory is
             # returned as it is standardised, and the rest freed before
             # training, which then holds the float32 inputs only.
-            inputs = self._transform_inputs(simulation.X, release=True)
+            inputs = self._transform_inputs(simulation.X, release=True, upcast=upcast)
             simulation = replace(simulation, X=np.empty((len(simulation), 0)))
             self._train(
                 inputs,
@@ -530,7 +533,7 @@ class BaseSimulationGrounded(BaseEstimator):
         )
         self._interrupted = self._interrupted or interrupted
 
-    def _fit_inputs(self, X: np.ndarray) -> None:
+    def _fit_inputs(self, X: np.ndarray, upcast: bool = False) -> None:
         if self.preprocessor == "auto":
             # On a prior narrowed to a posterior (refine's rounds) the span
             # of each day's counts, not of all counts, says whether the log
@@ -545,7 +548,7 @@ class BaseSimulationGrounded(BaseEstimator):
             self.preprocessor_ = clone(self.preprocessor)
         if self.preprocessor_ is not None:
             self.preprocessor_.fit(X)
-        elementwise = self._elementwise_preprocessing()
+        elementwise = self._elementwise_preprocessing(upcast)
         if self.preprocessor_ is not None and elementwise is None:
             X = self.preprocessor_.transform(X)
         with (
@@ -554,7 +557,9 @@ class BaseSimulationGrounded(BaseEstimator):
         ):
             self.input_scaler_ = fit_standard_scaler(X, elementwise)
 
-    def _transform_inputs(self, X: np.ndarray, release: bool = False) -> np.ndarray:
+    def _transform_inputs(
+        self, X: np.ndarray, release: bool = False, upcast: bool = False
+    ) -> np.ndarray:
         """The network's float32 inputs for ``X``.
 
         ``release=True`` (the offline fit's own simulations, not read again)
@@ -565,8 +570,10 @@ class BaseSimulationGrounded(BaseEstimator):
         Released rows read as zeros; they were finite and accepted by the
         preprocessor, so a refusal counts the same values and rows (only the
         largest absolute value quoted for an overflow is over the rows kept).
+        ``upcast=True``: ``X`` is float32 counts to be read as float64 (see
+        :meth:`_elementwise_preprocessing`).
         """
-        elementwise = self._elementwise_preprocessing()
+        elementwise = self._elementwise_preprocessing(upcast)
         if self.preprocessor_ is not None and elementwise is None:
             # Its output may be X itself, or kept by the preprocessor: never
             # released.
@@ -592,16 +599,24 @@ class BaseSimulationGrounded(BaseEstimator):
             return as_network_inputs(scaled, X, self.preprocessor_)
         return as_network_inputs(scaled, lambda: elementwise(X), self.preprocessor_)
 
-    def _elementwise_preprocessing(self) -> Any:
+    def _elementwise_preprocessing(self, upcast: bool = False) -> Any:
         """The fitted preprocessor's transform if it may run on blocks of rows.
 
         ``LogCounts`` transforms each value alone, so blocks give the bits of
         the whole, without a float64 copy of all the simulations (458 MB at
         10^6 series of 60 days); any other transformer sees the whole ``X``.
+        ``upcast=True`` (the fit's own counts, held as float32 because every
+        one is exact in float32; the preprocessor is then ``LogCounts`` or
+        none): each block is first cast to the float64 it was drawn as.
         """
+        transform = None
         if isinstance(self.preprocessor_, LogCounts):
-            return self.preprocessor_.transform
-        return None
+            transform = self.preprocessor_.transform
+        if not upcast:
+            return transform
+        if transform is None:
+            return _as_float64
+        return lambda block: transform(_as_float64(block))
 
     @contextmanager
     def _refusals_name_rows_of(self, X: np.ndarray) -> Iterator[None]:
@@ -667,7 +682,11 @@ class BaseSimulationGrounded(BaseEstimator):
             # Only a stream carries its own targets.
             assert targets is not None
             train, valid = self._split(len(X), presplit)
-            validation = None if valid is None else (X[valid], targets[valid])
+            # Views when the rows are a range (simulations, split as drawn):
+            # not a copy of the validation inputs (23 MB at 10^6 series).
+            validation = (
+                None if valid is None else (_take(X, valid), _take(targets, valid))
+            )
             X, targets = _take(X, train), _take(targets, train)
         train_split = (
             None if validation is None else predefined_split(Dataset(*validation))
@@ -1001,6 +1020,10 @@ def _fixed_chunk_split(
     if n_valid >= n_fixed:
         n_valid = n_fixed // 2
     return np.arange(n_valid, n_fixed), np.arange(n_valid)
+
+
+def _as_float64(block: np.ndarray) -> np.ndarray:
+    return block.astype(np.float64)
 
 
 def _take(array: np.ndarray, indices: np.ndarray) -> np.ndarray:

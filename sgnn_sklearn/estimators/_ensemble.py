@@ -16,6 +16,7 @@ follow the number of training samples (``"auto"``).
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -28,6 +29,7 @@ from ._base import BaseSimulationGrounded
 from ._fresh_noise import (
     FreshObservations,
     LatentDraws,
+    counts_as_float32,
     epoch_generator,
     is_latent_simulator,
     noise_can_be_redrawn,
@@ -194,7 +196,14 @@ class EnsembleBase(BaseSimulationGrounded):
             return super()._simulate(simulator, n_samples)
         latent = super()._simulate(LatentDraws(simulator), n_samples)
         self._latent = latent
-        return simulator.observe(latent, epoch_generator(self._seeds["simulate"], 0))
+        seed = self._seeds["simulate"]
+        # Only LogCounts or no preprocessor reads float32 counts as float64.
+        if self.preprocessor is None or isinstance(self.preprocessor, str):
+            X = counts_as_float32(simulator, latent, epoch_generator(seed, 0))
+            if X is not None:
+                self._counts_as_float32 = True
+                return replace(latent, X=X)
+        return simulator.observe(latent, epoch_generator(seed, 0))
 
     def _patience(self) -> int:
         if self.n_iter_no_change == "auto":
@@ -239,6 +248,8 @@ class EnsembleBase(BaseSimulationGrounded):
                 # block by block as it is standardised.
                 partial(self._transform_inputs, release=True),
                 self._seeds["simulate"],
+                # Offline, the training inputs are the fit's own first draw.
+                first_draw=self._fresh_latent,
             )
             net_kwargs["callbacks"] = [*net_kwargs["callbacks"], ("fresh_noise", fresh)]
             self._fresh_noise = fresh  # closed by _train, should training fail

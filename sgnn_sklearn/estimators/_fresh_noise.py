@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from skorch.callbacks import Callback
 
+from .._pages import releasable_empty
 from ..simulators import Simulation, TruncatedSimulator
 from ..simulators._base import NamesFromWrapped, Simulator
 from ..simulators._latent import LatentSimulator
@@ -137,6 +138,39 @@ def epoch_generator(seed: int, epoch: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(epoch,)))
 
 
+def counts_as_float32(
+    simulator: Any, latent: Simulation, rng: np.random.Generator
+) -> np.ndarray | None:
+    """``simulator.observe(latent, rng).X`` as float32, when that is exact.
+
+    Count noise (that ``observation_blocks`` draws in blocks of rows) is
+    drawn block by block into float32, half the
+    memory of the float64 counts, as long as every count is exact in float32
+    (below 2^24); None when one is not or the simulator's noise is not drawn
+    in blocks (``rng`` is then spent: draw again from a new one).
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import SIR, LinearGaussian
+    >>> sim = SIR(n_days=5)
+    >>> latent = sim.simulate_latent(3, random_state=0)
+    >>> X = counts_as_float32(sim, latent, np.random.default_rng(1))
+    >>> X.dtype, bool((X == sim.observe(latent, np.random.default_rng(1)).X).all())
+    (dtype('float32'), True)
+    >>> sim = LinearGaussian()
+    >>> counts_as_float32(sim, sim.simulate_latent(3), np.random.default_rng(1))
+    """
+    blocks = observation_blocks(simulator, latent, rng)
+    if blocks is None:
+        return None
+    X = releasable_empty(np.shape(latent.X), np.dtype(np.float32))
+    for rows, block in blocks:
+        X[rows] = block
+        if not (X[rows] == block).all():
+            return None
+    return X
+
+
 class _Prefetch:
     """One epoch's inputs, computed in a background thread.
 
@@ -193,15 +227,30 @@ class FreshObservations(Callback):
         ``encode(X) -> inputs``: the estimator's input transform.
     seed : int
         Seeds each epoch's noise (see :func:`epoch_generator`).
+    first_draw : Simulation, default=None
+        Every row's latent trajectories, the training rows last (``latent``
+        is their tail), whose first draw (that of :func:`epoch_generator`
+        with epoch 0) the training inputs are. When given, an epoch's count
+        noise drawn in blocks and not ahead is written over the training
+        inputs in place, not beside them (206 MB fewer at 10^6 series of 60
+        days), and the first draw is drawn again into them at the end of
+        training, so that they are what the fit drew after training as
+        before it: the same bits, for one more draw.
     """
 
     def __init__(
-        self, simulator: Any, latent: Simulation | None, encode: Any, seed: int
+        self,
+        simulator: Any,
+        latent: Simulation | None,
+        encode: Any,
+        seed: int,
+        first_draw: Simulation | None = None,
     ) -> None:
         self.simulator = simulator
         self.latent = latent
         self.encode = encode
         self.seed = seed
+        self.first_draw = first_draw
 
     def on_train_begin(self, net: Any, **kwargs: Any) -> None:
         self.close()
@@ -219,20 +268,25 @@ class FreshObservations(Callback):
             else:
                 if pending is not None:
                     pending.wait()
-                # The last draw is let go first: two draws of the training
-                # inputs are never held at once (206 MB each at 10^6 series of
-                # 60 days).
-                dataset_train.X = None
-                dataset_train.X = self._inputs(epoch)
+                target = self._overwritable(dataset_train.X)
+                if target is None:
+                    # The last draw is let go first: two draws of the training
+                    # inputs are never held at once (206 MB each at 10^6
+                    # series of 60 days).
+                    dataset_train.X = None
+                dataset_train.X = self._inputs(epoch, target)
         if epoch < net.max_epochs and self._prefetches(dataset_train.X):
             self._next = _Prefetch(epoch + 1, lambda: self._inputs(epoch + 1))
 
     def on_train_end(self, net: Any, **kwargs: Any) -> None:
         self.close()
+        overwritten = self.__dict__.pop("_overwritten", None)
+        if overwritten is not None:
+            self._draw_first_again(overwritten)
         # The fitted net keeps its callbacks: without this it would carry the
         # training trajectories, the simulator and the estimator into every
         # pickle of the model.
-        self.simulator = self.latent = self.encode = None
+        self.simulator = self.latent = self.encode = self.first_draw = None
 
     def close(self) -> None:
         """Wait for a draw still running in the background, and drop it."""
@@ -243,8 +297,38 @@ class FreshObservations(Callback):
     def _pending(self) -> _Prefetch | None:
         return self.__dict__.get("_next")
 
-    def _inputs(self, epoch: int) -> np.ndarray:
-        """The training inputs of ``epoch``: its noise drawn, then encoded."""
+    def _overwritable(self, inputs: Any) -> np.ndarray | None:
+        """``inputs`` if the next draw may be written over them, else None."""
+        if self.first_draw is None or self.latent is None:
+            return None
+        # Only count noise drawn in blocks is written in place: a draw made
+        # whole would be held beside the inputs anyway.
+        rng = epoch_generator(self.seed, 0)  # not drawn from: blocks are lazy
+        if observation_blocks(self.simulator, self.latent, rng) is None:
+            return None
+        return inputs
+
+    def _draw_first_again(self, inputs: np.ndarray) -> None:
+        """Write the training rows of the first draw into ``inputs`` again."""
+        everyone = self.first_draw
+        assert everyone is not None
+        first = len(everyone) - len(inputs)
+        rng = epoch_generator(self.seed, 0)
+        blocks = observation_blocks(self.simulator, everyone, rng)
+        assert blocks is not None
+        for rows, X in blocks:
+            start, stop, _ = rows.indices(len(everyone))
+            # The validation rows are drawn (the generator passes them) but
+            # not written: their inputs were never overwritten.
+            low = max(start, first)
+            if low < stop:
+                inputs[low - first : stop - first] = self.encode(X[low - start :])
+
+    def _inputs(self, epoch: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The training inputs of ``epoch``: its noise drawn, then encoded.
+
+        ``out``: the inputs to write over when the noise is drawn in blocks.
+        """
         latent = self.latent
         assert latent is not None  # until on_train_end
         rng = epoch_generator(self.seed, epoch)
@@ -255,7 +339,10 @@ class FreshObservations(Callback):
         # Count noise is drawn and encoded a block of rows at a time: the
         # float64 counts of every row (458 MB at 10^6 series of 60 days) are
         # never held, the same bits.
-        inputs = np.empty(np.shape(latent.X), dtype=np.float32)
+        if out is None:
+            inputs = np.empty(np.shape(latent.X), dtype=np.float32)
+        else:
+            inputs = self._overwritten = out
         for rows, X in blocks:
             inputs[rows] = self.encode(X)
         return inputs

@@ -56,8 +56,9 @@ def fit_standard_scaler(
     """``StandardScaler().fit(X)``, with memory for one block beyond ``X``.
 
     Only a C-contiguous float64 array without NaN, the offline fit's
-    simulations, takes the blockwise path; anything else is fitted by
-    ``StandardScaler`` itself.
+    simulations, takes the blockwise path (or a float32 one with a
+    ``transform`` that makes float64 blocks of it: the fit's counts held as
+    float32); anything else is fitted by ``StandardScaler`` itself.
 
     Parameters
     ----------
@@ -89,7 +90,7 @@ def fit_standard_scaler(
     blockwise = (
         isinstance(X, np.ndarray)
         and X.ndim == 2
-        and X.dtype == np.float64
+        and (X.dtype == np.float64 or (X.dtype == np.float32 and transform))
         and X.flags.c_contiguous
         and len(X) > 2
     )

@@ -186,14 +186,16 @@ def are_wide_counts(X: Any, *, per_feature: bool = False) -> bool:
     # Read in blocks of rows: the finite values and their floor, taken at
     # once, would be two float64 copies of the simulations (916 MB at 10^6
     # series of 60 days) on top of them.
-    values = np.asarray(X, dtype=float)
+    values = np.asarray(X)
+    if values.dtype != np.float32:  # float32 is read in float64 blocks
+        values = np.asarray(values, dtype=float)
     if values.ndim != 2:
         values = values.reshape(1, -1)
     n_rows = max(CHECK_BLOCK_VALUES // max(values.shape[1], 1), 1)
     largest = np.full(values.shape[1], -np.inf)
     smallest = np.full(values.shape[1], np.inf)
     for start in range(0, len(values), n_rows):
-        block = values[start : start + n_rows]
+        block = values[start : start + n_rows].astype(float, copy=False)
         finite = np.isfinite(block)
         kept = block[finite]
         if not (np.all(kept >= 0) and np.all(kept == np.floor(kept))):
