@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -110,6 +110,12 @@ class MemoryBank:
     simulation_index: np.ndarray
     reference_inputs: np.ndarray
     reference_embeddings: np.ndarray
+    # The held-out simulations' sorted neighbour distances, by number of
+    # neighbours: filled at fit, so that a cached network (a cross-validation
+    # fold) does not search for them again at every real-data check.
+    _reference_distances: dict[int, np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return int(self.inputs.shape[0])
@@ -138,11 +144,14 @@ class MemoryBank:
         >>> bank.embedded_by(lambda x: 2 * x).embeddings.ravel().tolist()
         [2.0, 2.0]
         """
-        return replace(
+        embedded = replace(
             self,
             embeddings=embed(self.inputs),
             reference_embeddings=embed(self.reference_inputs),
         )
+        if len(embedded.reference_embeddings) and len(embedded) >= GAP_NEIGHBORS:
+            embedded.reference_distances(GAP_NEIGHBORS)
+        return embedded
 
     def subset(self, size: int, random_state: int) -> MemoryBank:
         """A random subset of at most ``size`` kept and ``size`` held-out simulations.
@@ -228,6 +237,38 @@ class MemoryBank:
         distances, positions = search.kneighbors(embeddings)
         return distances, positions
 
+    def reference_distances(self, n_neighbors: int) -> np.ndarray:
+        """The held-out simulations' mean distances to their nearest kept ones.
+
+        Computed once per ``n_neighbors`` and kept with the bank (a copy made
+        by :meth:`subset` or :meth:`embedded_by` computes its own).
+
+        Parameters
+        ----------
+        n_neighbors : int
+            How many nearest kept simulations each distance averages over.
+
+        Returns
+        -------
+        ndarray of shape (n_reference,)
+            The distances, sorted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> bank = MemoryBank(np.zeros((3, 1)), np.array([[0.], [1.], [2.]]),
+        ...                   np.zeros((3, 1)), ("a",), None, None, np.arange(3),
+        ...                   np.zeros((2, 1)), np.array([[1.25], [0.5]]))
+        >>> bank.reference_distances(1).tolist()
+        [0.25, 0.5]
+        """
+        # A bank pickled before this memo existed has no such attribute.
+        memo = self.__dict__.setdefault("_reference_distances", {})
+        if n_neighbors not in memo:
+            distances = self.neighbors(self.reference_embeddings, n_neighbors)[0]
+            memo[n_neighbors] = np.sort(distances.mean(axis=1))
+        return memo[n_neighbors]
+
     def support_percentile(
         self, embeddings: np.ndarray, n_neighbors: int = GAP_NEIGHBORS
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -268,9 +309,7 @@ class MemoryBank:
                 "with more simulations (at least 20 hold out a validation share)."
             )
         distance = self.neighbors(embeddings, n_neighbors)[0].mean(axis=1)
-        reference = np.sort(
-            self.neighbors(self.reference_embeddings, n_neighbors)[0].mean(axis=1)
-        )
+        reference = self.reference_distances(n_neighbors)
         percentile = np.searchsorted(reference, distance, side="right") / len(reference)
         return distance, percentile, reference
 
