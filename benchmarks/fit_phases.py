@@ -25,10 +25,10 @@ import skorch.net
 
 from sgnn_sklearn import SimulationGroundedRegressor
 from sgnn_sklearn.estimators import (
-    _base,
     _batches,
     _ensemble,
     _fresh_noise,
+    _input_encoding,
     _regressor,
 )
 from sgnn_sklearn.simulators import SIR
@@ -57,7 +57,7 @@ def run() -> dict[str, Any]:
     for owner, name, phase in [
         (_ensemble.EnsembleBase, "_simulate", "latent trajectories and first draw"),
         (_fresh_noise.FreshObservations, "_inputs", "fresh noise drawn and encoded"),
-        (_base.BaseSimulationGrounded, "_transform_inputs", "encoding"),
+        (_input_encoding.InputEncodingMixin, "_transform_inputs", "encoding"),
         (skorch.net.NeuralNet, "train_step", "training steps"),
         (skorch.net.NeuralNet, "validation_step", "validation"),
         (skorch.dataset.Dataset, "__getitem__", "mini-batches fetched by skorch"),

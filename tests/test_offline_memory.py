@@ -17,9 +17,9 @@ from sgnn_sklearn import (
 )
 from sgnn_sklearn._pages import releasable_empty, release_rows
 from sgnn_sklearn.estimators import (
-    _base,
     _ensemble,
     _fresh_noise,
+    _input_encoding,
     _inputs,
     _regressor,
     _scaling,
@@ -74,7 +74,7 @@ def test_predictions_are_those_of_standard_scaler_to_the_last_bit(monkeypatch, c
     # 20,000 simulations in three chunks, and scaler blocks of 1,000 rows: the
     # fit spans many blocks of both.
     monkeypatch.setattr(_scaling, "BLOCK_ROWS", 1000)
-    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_input_encoding, "TRANSFORM_BLOCK_ROWS", 1000)
     sim = LinearGaussian(n_features=4)
     if cls is SimulationGroundedClassifier:
         sim = MixtureSimulator(
@@ -84,7 +84,9 @@ def test_predictions_are_those_of_standard_scaler_to_the_last_bit(monkeypatch, c
     method = "predict" if cls is SimulationGroundedRegressor else "predict_proba"
     blockwise = cls(sim, 20_000, **FAST).fit()
     monkeypatch.setattr(
-        _base, "fit_standard_scaler", lambda X, _=None: StandardScaler().fit(X)
+        _input_encoding,
+        "fit_standard_scaler",
+        lambda X, _=None: StandardScaler().fit(X),
     )
     reference = cls(sim, 20_000, **FAST).fit()
     np.testing.assert_array_equal(
@@ -104,7 +106,7 @@ def test_log_counts_in_blocks_predict_as_on_the_whole_to_the_last_bit(
     # the path every other preprocessor takes (the whole X at once, as LogCounts
     # did before), and the fits are the same to the last bit.
     monkeypatch.setattr(_scaling, "BLOCK_ROWS", 1000)
-    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_input_encoding, "TRANSFORM_BLOCK_ROWS", 1000)
     rows_seen = []
     transform = LogCounts.transform
 
@@ -126,7 +128,7 @@ def test_log_counts_in_blocks_predict_as_on_the_whole_to_the_last_bit(
 
 
 def test_log_counts_in_blocks_name_the_rows_of_the_whole_input(monkeypatch):
-    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 10)
+    monkeypatch.setattr(_input_encoding, "TRANSFORM_BLOCK_ROWS", 10)
     sim = SIR(n_days=20)
     est = SimulationGroundedRegressor(sim, 300, **FAST).fit()
     X = sim.simulate(35, random_state=1).X
@@ -358,14 +360,14 @@ def test_simulations_released_as_standardised_predict_as_kept(
     # 20,000 simulations in three chunks, standardised in blocks of 1,000
     # rows: every block of the joined simulations is released once written,
     # and the fit is the one that kept them.
-    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_input_encoding, "TRANSFORM_BLOCK_ROWS", 1000)
     released = []
 
     def spy(X, stop):
         released.append(stop)
         _pages.release_rows(X, stop)
 
-    monkeypatch.setattr(_base, "release_rows", spy)
+    monkeypatch.setattr(_input_encoding, "release_rows", spy)
     sim = SIR(n_days=20)
     X = sim.simulate(300, random_state=1).X
     options = {**FAST, "max_epochs": 2, "observation_noise": "fixed"}
@@ -373,7 +375,7 @@ def test_simulations_released_as_standardised_predict_as_kept(
         sim, 20_000, preprocessor=preprocessor, **options
     ).fit()
     assert released == list(range(1000, 20_001, 1000))
-    monkeypatch.setattr(_base, "release_rows", lambda X, stop: None)
+    monkeypatch.setattr(_input_encoding, "release_rows", lambda X, stop: None)
     kept = SimulationGroundedRegressor(
         sim, 20_000, preprocessor=preprocessor, **options
     ).fit()
@@ -384,7 +386,7 @@ def test_simulations_released_as_standardised_predict_as_kept(
 def test_simulations_are_released_only_while_finite(monkeypatch):
     # A block too large for float32 stops the release, so the refusal quotes
     # the values it refuses.
-    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_input_encoding, "TRANSFORM_BLOCK_ROWS", 1000)
     est = SimulationGroundedRegressor(preprocessor=None, **FAST)
     X = releasable_empty((40_000, 8), np.dtype(np.float64))
     X[...] = np.random.default_rng(0).normal(size=X.shape)
@@ -401,7 +403,7 @@ def test_simulations_are_released_only_while_finite(monkeypatch):
 def test_fresh_noise_draws_released_as_standardised_predict_as_kept(monkeypatch):
     # The first draw and each epoch's new draw are handed back block by block
     # as they are standardised; the fit is the one that kept them.
-    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_input_encoding, "TRANSFORM_BLOCK_ROWS", 1000)
     released = []
 
     def spy(X, stop):
@@ -410,7 +412,7 @@ def test_fresh_noise_draws_released_as_standardised_predict_as_kept(monkeypatch)
         # before row stop - 60 read as zeros.
         released.append((len(X), stop, not X[: stop - 60].any()))
 
-    monkeypatch.setattr(_base, "release_rows", spy)
+    monkeypatch.setattr(_input_encoding, "release_rows", spy)
     sim = SIR(n_days=20)
     X = sim.simulate(300, random_state=1).X
     options = {**FAST, "max_epochs": 3, "observation_noise": "fresh"}
@@ -424,7 +426,7 @@ def test_fresh_noise_draws_released_as_standardised_predict_as_kept(monkeypatch)
     monkeypatch.setattr(_fresh_noise, "observation_blocks", lambda *args: None)
     whole = SimulationGroundedRegressor(sim, 20_000, **options).fit()
     assert released == first + redraw + redraw
-    monkeypatch.setattr(_base, "release_rows", lambda X, stop: None)
+    monkeypatch.setattr(_input_encoding, "release_rows", lambda X, stop: None)
     kept = SimulationGroundedRegressor(sim, 20_000, **options).fit()
     for released_fit in (lean, whole):
         _assert_same_predictions(released_fit, kept, X)
@@ -501,7 +503,7 @@ def test_first_draw_held_as_float32_counts_predicts_as_drawn_whole(
     # the input transform, gives the fit that drew it whole in float64.
     monkeypatch.setattr(_observation, "DRAW_BLOCK_ROWS", 1000)
     monkeypatch.setattr(_scaling, "BLOCK_ROWS", 1000)
-    monkeypatch.setattr(_base, "TRANSFORM_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_input_encoding, "TRANSFORM_BLOCK_ROWS", 1000)
     kinds = []
     as_float32 = _ensemble.counts_as_float32
 

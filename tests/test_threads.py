@@ -15,7 +15,7 @@ import torch
 from sklearn.model_selection import GridSearchCV
 
 from sgnn_sklearn import SimulationGroundedClassifier, SimulationGroundedRegressor
-from sgnn_sklearn.estimators import _base
+from sgnn_sklearn.estimators import _training
 
 SMALL = dict(
     n_simulations=200,
@@ -100,7 +100,7 @@ def test_results_for_a_random_state_are_those_of_the_global_generator(
     X = linear.simulate(30, random_state=5).X
     est, args = _cases(linear, mixture)[case]
     ours = _fit_and_predict(est, X, *args)
-    monkeypatch.setattr(_base, "fit_generator", _global_seeding)
+    monkeypatch.setattr(_training, "fit_generator", _global_seeding)
     np.testing.assert_array_equal(_fit_and_predict(est, X, *args), ours)
 
 

@@ -17,6 +17,8 @@ from ..simulators._parallel import (
     iter_simulated_chunks,
 )
 from ..simulators._validation import describe_simulator
+from ._faults import drop_invalid, warn_dropped_online
+from ._memory import keep_simulations
 
 
 class SimulationStream(IterableDataset):
@@ -217,3 +219,120 @@ def online_sizes(
     """
     n_valid = min(n_valid, chunk_size)
     return min(n_simulations, chunk_size), n_simulations - n_valid
+
+
+class OnlineFitMixin:
+    """The zero-shot fit of ``simulation="online"``: a fresh stream every epoch."""
+
+    # Set by the estimator (its parameters and fit) that inherits this mixin.
+    n_simulations: int
+    on_invalid: str
+    min_valid_fraction: float
+    memory_bank_size: int
+    n_jobs: int | None
+    simulator_: Any
+    preprocessor_: Any
+    memory_bank_: Any
+    n_features_in_: int
+    n_invalid_simulations_: int
+    n_simulations_: int
+    _seeds: dict[str, int]
+    _n_invalid_online: int
+
+    # Methods of the estimator and of its other mixins.
+    _n_validation: Callable[[int], int]
+    _simulate: Callable[..., Simulation]
+    _fit_inputs: Callable[[np.ndarray], None]
+    _fit_targets: Callable[..., tuple[np.ndarray, int]]
+    _simulated_targets: Callable[[Simulation], tuple[np.ndarray, tuple[str, ...]]]
+    _transform_inputs: Callable[[np.ndarray], np.ndarray]
+    _encode_simulation: Callable[[Simulation], tuple[np.ndarray, np.ndarray]]
+    _train: Callable[..., None]
+    _fit_uncertainty: Callable[..., None]
+
+    def _fit_online(
+        self, simulator: Any, interrupt_note: str | None = None
+    ) -> np.ndarray:
+        """Fit scalers on a fixed first chunk, then train on a fresh stream.
+
+        Returns the fixed chunk's inputs (for the feature checks of real data).
+        """
+        n_fixed, n_train = online_sizes(
+            self.n_simulations, self._n_validation(self.n_simulations)
+        )
+        fixed = self._simulate(simulator, n_fixed)
+        self.simulator_ = simulator
+        self._fit_inputs(fixed.X)
+        self.n_features_in_ = fixed.X.shape[1]
+        targets, n_outputs = self._fit_targets(*self._simulated_targets(fixed))
+        inputs = self._transform_inputs(fixed.X)
+        n_valid = self.n_simulations - n_train
+        stream = SimulationStream(
+            simulator,
+            n_train,
+            random_state=self._seeds["simulate"],
+            encode=self._encode_simulation,
+            n_jobs=self.n_jobs,
+            n_features=inputs.shape[1],
+            validation=(inputs[:n_valid], targets[:n_valid]) if n_valid else None,
+            on_chunk=self._drop_invalid_online,
+            feature_names=fixed.feature_names,
+        )
+        n_invalid_fixed, self._n_invalid_online = self.n_invalid_simulations_, 0
+        self._train(stream, None, n_outputs, on_interrupt_note=interrupt_note)
+        warn_dropped_online(
+            self._n_invalid_online, stream.n_drawn, simulator, n_invalid_fixed
+        )
+        self.n_invalid_simulations_ = n_invalid_fixed + self._n_invalid_online
+        self.n_simulations_ = len(fixed) + stream.n_drawn - self._n_invalid_online
+        # The stream never trains on the fixed chunk, so its rows serve the
+        # posterior's spread and the memory bank as fresh simulations.
+        train, valid = _fixed_chunk_split(len(fixed), n_valid)
+        self._fit_uncertainty(inputs, targets, train, valid)
+        self.memory_bank_ = keep_simulations(
+            fixed,
+            inputs,
+            train,
+            valid,
+            size=self.memory_bank_size,
+            random_state=self._seeds["memory"],
+        )
+        return fixed.X
+
+    def _drop_invalid_online(self, simulation: Simulation) -> Simulation:
+        """The fault policy on one chunk of the online stream, counted, unwarned."""
+        simulation, n_invalid = drop_invalid(
+            simulation,
+            self.simulator_,
+            on_invalid=self.on_invalid,
+            min_valid_fraction=self.min_valid_fraction,
+            warn=False,
+            preprocessor=self.preprocessor_,
+            preprocessor_is_fitted=True,
+        )
+        self._n_invalid_online += n_invalid
+        return simulation
+
+
+def _fixed_chunk_split(
+    n_fixed: int, n_valid: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows of online training's fixed chunk to fit on and to validate on.
+
+    The validation share is the chunk's head; when it fills the whole chunk,
+    half of it is fitted on.
+
+    Examples
+    --------
+    >>> [r.tolist() for r in _fixed_chunk_split(5, 2)]
+    [[2, 3, 4], [0, 1]]
+    >>> [r.tolist() for r in _fixed_chunk_split(4, 4)]
+    [[2, 3], [0, 1]]
+    >>> _fixed_chunk_split(3, 0)[1] is None
+    True
+    """
+    if n_valid == 0:
+        return np.arange(n_fixed), None
+    if n_valid >= n_fixed:
+        n_valid = n_fixed // 2
+    return np.arange(n_valid, n_fixed), np.arange(n_valid)
