@@ -7,7 +7,7 @@ import os
 import platform
 import resource
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,28 @@ def reset_peak_rss() -> bool:
     except OSError:
         return False
     return True
+
+
+def report(sections: Callable[[], dict[str, Any]], out: Path) -> dict[str, Any]:
+    """Measure ``sections()`` on one torch thread; write and print the results.
+
+    ``sections()`` returns the measured sections by name; the run's targets
+    are theirs, in that order. The load average is taken before and after.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    results: dict[str, Any] = {"machine": machine(), "sections": {}, "targets": []}
+    results["sections"] = sections()
+    results["targets"] = [
+        target
+        for section in results["sections"].values()
+        for target in section.get("targets", [])
+    ]
+    results["machine"]["load_average_end"] = os.getloadavg()
+    write_results(results, out)
+    print(to_markdown(results))
+    return results
 
 
 def write_results(results: dict[str, Any], out: Path) -> tuple[Path, Path]:

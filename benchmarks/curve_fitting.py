@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ from sgnn_sklearn.baselines import MaximumLikelihoodRegressor
 from sgnn_sklearn.diagnostics import posterior_mass_inside, reference_posterior
 from sgnn_sklearn.simulators import DampedOscillator
 
-from ._common import RESULTS, SEED, machine, timed, to_markdown, write_results
+from ._common import RESULTS, SEED, report, timed
 from .training import RECIPE
 
 COVERAGE = 0.9
@@ -459,17 +458,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", type=Path, default=RESULTS / "curve_fitting")
     args = parser.parse_args(argv)
 
-    import torch
-
-    torch.set_num_threads(1)
-    results: dict[str, Any] = {"machine": machine(), "sections": {}, "targets": []}
-    section = run(args.quick, args.seeds, args.n_test, args.n_simulations)
-    results["sections"]["curve_fitting"] = section
-    results["targets"] = section["targets"]
-    results["machine"]["load_average_end"] = os.getloadavg()
-    write_results(results, args.out)
-    print(to_markdown(results))
-    return results
+    return report(
+        lambda: {
+            "curve_fitting": run(
+                args.quick, args.seeds, args.n_test, args.n_simulations
+            )
+        },
+        args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,7 @@ from sgnn_sklearn.datasets import load_influenza_boarding_school
 from sgnn_sklearn.diagnostics import posterior_mass_inside, reference_posterior
 from sgnn_sklearn.simulators import LatentSimulator, LinearGaussian
 
-from ._common import RESULTS, SEED, machine, timed, to_markdown, write_results
+from ._common import RESULTS, SEED, report, timed
 
 COVERAGE = 0.9
 MAX_OFF = 0.25  # posterior sds
@@ -327,17 +326,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         name, _, value = item.partition("=")
         options[name] = ast.literal_eval(value)
 
-    import torch
-
-    torch.set_num_threads(1)
-    results: dict[str, Any] = {"machine": machine(), "sections": {}, "targets": []}
-    section = run(args.quick, tuple(args.seeds), options)
-    results["sections"]["refinement"] = section
-    results["targets"] = section["targets"]
-    results["machine"]["load_average_end"] = os.getloadavg()
-    write_results(results, args.out)
-    print(to_markdown(results))
-    return results
+    return report(
+        lambda: {"refinement": run(args.quick, tuple(args.seeds), options)}, args.out
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ apart on the prior truncated to the exact posterior's ``mean +- 5 sd`` box
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,7 @@ from sgnn_sklearn.diagnostics import reference_posterior
 from sgnn_sklearn.preprocessing import LogCounts, auto_preprocessor
 from sgnn_sklearn.simulators import TruncatedSimulator
 
-from ._common import RESULTS, SEED, machine, to_markdown, write_results
+from ._common import RESULTS, SEED, report
 from .refinement import BoardingSchoolSIR
 
 WIDTH = 5.0  # the box: exact mean +- WIDTH exact sds (refine's default width)
@@ -290,15 +289,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", type=Path, default=RESULTS / "refinement_inputs")
     args = parser.parse_args(argv)
 
-    import torch
-
-    torch.set_num_threads(1)
-    results: dict[str, Any] = {"machine": machine(), "targets": []}
-    results["sections"] = run(tuple(args.seeds))
-    results["machine"]["load_average_end"] = os.getloadavg()
-    write_results(results, args.out)
-    print(to_markdown(results))
-    return results
+    return report(lambda: run(tuple(args.seeds)), args.out)
 
 
 if __name__ == "__main__":
