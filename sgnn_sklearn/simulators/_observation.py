@@ -165,13 +165,10 @@ def sample_counts(
     >>> x.shape, bool((x == np.round(x)).all())
     ((2, 3), True)
     """
-    if noise == "negbin":
-        k = _negbin_size(dispersion)
     mean = np.asarray(mean)
     shape = mean.shape
-    if not shape or (
-        noise == "negbin" and np.broadcast_shapes(shape, np.shape(k)) != shape
-    ):
+    k, blocks = _row_blocks(mean, noise, dispersion)
+    if blocks is None:
         if noise == "negbin":
             # The gamma-Poisson mixture is the negative binomial, and is faster
             # to draw than numpy's negative_binomial(n, p), which also needs p.
@@ -186,10 +183,6 @@ def sample_counts(
     # Releasable: an offline fit returns each block of rows to the system as
     # it standardises it (see sgnn_sklearn._pages).
     counts = releasable_empty(shape, np.dtype(np.float64))
-    blocks = [
-        slice(start, start + DRAW_BLOCK_ROWS)
-        for start in range(0, shape[0], DRAW_BLOCK_ROWS)
-    ]
     if noise == "negbin":
         k = np.broadcast_to(k, shape)
         for rows in blocks:
@@ -228,17 +221,10 @@ def iter_count_blocks(
     """
     mean = np.asarray(mean)
     shape = mean.shape
-    if noise == "negbin":
-        k = _negbin_size(dispersion)
-    if not shape or (
-        noise == "negbin" and np.broadcast_shapes(shape, np.shape(k)) != shape
-    ):
+    k, blocks = _row_blocks(mean, noise, dispersion)
+    if blocks is None:
         yield slice(None), sample_counts(mean, noise, rng, dispersion)
         return
-    blocks = [
-        slice(start, start + DRAW_BLOCK_ROWS)
-        for start in range(0, shape[0], DRAW_BLOCK_ROWS)
-    ]
     states = []
     if noise == "negbin":
         k = np.broadcast_to(k, shape)
@@ -252,6 +238,26 @@ def iter_count_blocks(
             replay.bit_generator.state = states[i]
             block_mean = replay.gamma(k[rows], block_mean / k[rows])
         yield rows, rng.poisson(block_mean).astype(np.float64)
+
+
+def _row_blocks(
+    mean: np.ndarray, noise: str, dispersion: np.ndarray | None
+) -> tuple[Any, list[slice] | None]:
+    """The negative binomial's size, and the blocks of rows to draw the counts in.
+
+    None for the blocks when the counts are drawn whole: ``mean`` is a scalar,
+    or the size broadcasts ``mean`` to a larger shape.
+    """
+    shape = mean.shape
+    k = _negbin_size(dispersion) if noise == "negbin" else None
+    if not shape or (
+        k is not None and np.broadcast_shapes(shape, np.shape(k)) != shape
+    ):
+        return k, None
+    return k, [
+        slice(start, start + DRAW_BLOCK_ROWS)
+        for start in range(0, shape[0], DRAW_BLOCK_ROWS)
+    ]
 
 
 def sample_law(law: CountLaw, rng: np.random.Generator) -> np.ndarray:
