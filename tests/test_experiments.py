@@ -55,10 +55,23 @@ def test_model_selection_quick(tmp_path, monkeypatch):
     _check_table(result, "model-selection", ms.COLUMNS, n_rows)
     assert [row[0] for row in result.rows] == ["growth", "epidemic"]
     for row in result.rows:
-        errors = row[4:8] + row[10:]
+        errors = row[4:8] + row[10:13]
         assert all(0.0 <= e <= 1.0 for e in errors)
+        # No decision has a smaller posterior risk than the posterior's own
+        # choice: the SGNN's expected error is at least the Bayes one.
+        sgnn_expected, bayes_expected, ratio = row[11:14]
+        assert sgnn_expected >= bayes_expected
+        assert ratio == pytest.approx(sgnn_expected / max(bayes_expected, 1 / row[3]))
     assert any("SGNN" in note and "AIC" in note for note in result.notes)
     _check_cli("model-selection", result, tmp_path, monkeypatch)
+
+
+def test_posterior_risk_is_the_posterior_mass_of_the_other_mechanisms():
+    posterior = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    risk = ms.posterior_risk(posterior, ["a", "b", "c"], np.array(["b", "c"]))
+    np.testing.assert_allclose(risk, [0.8, 0.2])
+    with pytest.raises(ValueError, match=r"not among the names"):
+        ms.posterior_risk(posterior, ["a", "b", "c"], ["a", "d"])
 
 
 def test_parameter_recovery_quick(tmp_path, monkeypatch):
