@@ -29,7 +29,7 @@ from sgnn_sklearn.estimators import (
     _ensemble,
     _fresh_noise,
     _input_encoding,
-    _regressor,
+    _uncertainty,
 )
 from sgnn_sklearn.simulators import SIR
 
@@ -63,7 +63,7 @@ def run() -> dict[str, Any]:
         (skorch.dataset.Dataset, "__getitem__", "mini-batches fetched by skorch"),
         (_batches.ArrayRows, "__getitem__", "mini-batches fetched by numpy"),
         (skorch.net.NeuralNet, "run_single_epoch", "epoch loop"),
-        (_regressor, "fit_variance_head", "variance head"),
+        (_uncertainty, "fit_variance_head", "variance head"),
     ]:
         _timing(owner, name, phase, seconds)
     est = SimulationGroundedRegressor(SIR(), N_SIMULATIONS, random_state=SEED)

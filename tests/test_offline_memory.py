@@ -23,6 +23,7 @@ from sgnn_sklearn.estimators import (
     _inputs,
     _regressor,
     _scaling,
+    _uncertainty,
     _variance,
 )
 from sgnn_sklearn.estimators._inference import run_in_batches
@@ -250,7 +251,7 @@ def test_predicted_spread_is_that_of_main_when_embedded_block_by_block(monkeypat
     sim = LinearGaussian(n_features=4, noise_std=2.0)
     X = sim.simulate(500, random_state=1).X
     options = dict(max_epochs=2, hidden_layer_sizes=(16,), random_state=0)
-    monkeypatch.setattr(_regressor, "fit_variance_head", _variance_head_as_before)
+    monkeypatch.setattr(_uncertainty, "fit_variance_head", _variance_head_as_before)
     before = SimulationGroundedRegressor(sim, 20_000, **options).fit()
     monkeypatch.undo()
     _embed_block_by_block(monkeypatch)

@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import torch
-from scipy.stats import norm
 from sklearn.base import RegressorMixin
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetRegressor
 
-from ..simulators import Simulation
-from ._batches import PREDICT_BATCH_SIZE
-from ._divergence import as_network_targets
 from ._ensemble import EnsembleBase
-from ._inference import ReproducibleNetRegressor, run_in_batches
-from ._inputs import numeric_targets
-from ._interrupts import warn_interrupted_step
+from ._inference import ReproducibleNetRegressor
 from ._online import SimulationStream
-from ._quantiles import (
-    check_quantile_levels,
-    fit_quantile_head,
-    interpolate_levels,
-    learnt_quantiles,
-)
+from ._refine import RefineMixin
+from ._regression_targets import RegressionTargetsMixin
 from ._threads import uses_torch_threads
-from ._variance import (
-    MAX_UNTRAINED_ROWS,
-    GaussianHead,
-    check_coverage,
-    fit_variance_head,
-)
+from ._uncertainty import UncertaintyMixin
+from ._variance import GaussianHead
 
 
-class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
+class SimulationGroundedRegressor(
+    RegressorMixin,
+    UncertaintyMixin,
+    RefineMixin,
+    RegressionTargetsMixin,
+    EnsembleBase,
+):
     """Neural network regressor trained on simulations from a mechanistic model.
 
     Trained with squared loss on draws from the simulator under its prior, the
@@ -425,50 +414,6 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         )
         self.interval_method = interval_method
 
-    def _simulated_targets(
-        self, simulation: Simulation
-    ) -> tuple[np.ndarray, tuple[str, ...]]:
-        if simulation.y is None:
-            raise ValueError(
-                "The simulation has no common targets y (a mixture whose "
-                "mechanisms have different target_names?); a regressor needs "
-                "targets shared by every sample."
-            )
-        simulator = getattr(self, "simulator_", None)
-        source = (
-            ""
-            if simulator is None
-            else f" from the simulator {type(simulator).__name__}"
-        )
-        targets = numeric_targets(simulation.y, type(self).__name__, source)
-        return targets, tuple(simulation.target_names)
-
-    def _fit_targets(
-        self, y: np.ndarray, names: tuple[str, ...] | None = None
-    ) -> tuple[np.ndarray, int]:
-        y = numeric_targets(y, type(self).__name__)
-        self._y_ndim = y.ndim
-        y2d = y.reshape(len(y), -1)
-        self.target_names_ = names or tuple(f"y{j}" for j in range(y2d.shape[1]))
-        with np.errstate(over="ignore"):  # refused in _encode_targets
-            self.target_scaler_ = StandardScaler().fit(y2d)
-        return self._encode_targets(y), y2d.shape[1]
-
-    def _encode_targets(self, y: np.ndarray) -> np.ndarray:
-        y2d = numeric_targets(y, type(self).__name__).reshape(len(y), -1)
-        n_targets = self.target_scaler_.n_features_in_
-        if y2d.shape[1] != n_targets:
-            raise ValueError(
-                f"y has {y2d.shape[1]} targets, but the estimator learns "
-                f"{n_targets} ({', '.join(self.target_names_)})."
-            )
-        with np.errstate(over="ignore"):
-            encoded = self.target_scaler_.transform(y2d).astype(np.float32)
-        return as_network_targets(encoded, y2d)
-
-    def _check_real_targets(self, y: np.ndarray) -> None:
-        numeric_targets(y, type(self).__name__)
-
     def _make_net(self, **kwargs: Any) -> NeuralNetRegressor:
         return ReproducibleNetRegressor(
             module=GaussianHead,
@@ -483,60 +428,6 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         if isinstance(X, SimulationStream):
             return  # _fit_online fits the uncertainty heads on its fixed chunk
         self._fit_uncertainty(X, targets, *self._split(len(X), presplit), finetune)
-
-    def _fit_uncertainty(
-        self,
-        inputs: np.ndarray,
-        targets: np.ndarray,
-        train: np.ndarray,
-        valid: np.ndarray | None,
-        finetune: bool = False,
-    ) -> None:
-        heads = [fit_variance_head]
-        if self.interval_method == "pinball":
-            heads.append(fit_quantile_head)
-        max_epochs, untrained = self.max_epochs, self._interrupted
-        if untrained:
-            # Honour the user's Ctrl-C promptly: the heads are set from the
-            # residuals of a few rows, not trained.
-            rows = train[:MAX_UNTRAINED_ROWS]
-            inputs, targets, valid = inputs[rows], targets[rows], None
-            train, max_epochs = np.arange(len(rows)), 0
-        try:
-            for net, seed in zip(
-                self._members(), self._member_seeds(2 + int(finetune)), strict=True
-            ):
-                for fit_head in heads:
-                    fit_head(
-                        net.module_,
-                        inputs,
-                        targets,
-                        train,
-                        valid,
-                        lr=self.lr,
-                        batch_size=self.batch_size,
-                        max_epochs=max_epochs,
-                        patience=self._patience() if self.early_stopping else None,
-                        seed=seed,
-                        device=net.device,
-                        warm_start=finetune,
-                    )
-        except KeyboardInterrupt:
-            self._interrupted = True
-            warn_interrupted_step(
-                type(self).__name__,
-                "the training of the uncertainty heads",
-                "each keeps its best so far",
-            )
-            return
-        if untrained and not finetune:
-            warnings.warn(
-                f"{type(self).__name__}: the uncertainty heads were not trained, "
-                "as training was interrupted: predict(return_std=True) gives the "
-                "overall spread of the training residuals for every row.",
-                UserWarning,
-                stacklevel=4,
-            )
 
     @uses_torch_threads
     def predict(
@@ -597,193 +488,6 @@ class SimulationGroundedRegressor(RegressorMixin, EnsembleBase):
         return self._target_shape(mean), self._target_shape(
             std * self.target_scaler_.scale_
         )
-
-    def _mean_and_std(
-        self, net: Any, inputs: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """One member's mean and standard deviation, in the scaled target space."""
-        module = net.module_
-        mean, log_var = (
-            t.astype(np.float64)
-            for t in run_in_batches(
-                module,
-                module.mean_and_log_variance,
-                inputs,
-                max(self.batch_size, PREDICT_BATCH_SIZE),
-                net.device,
-            )
-        )
-        return mean, np.exp(0.5 * log_var)
-
-    def predict_quantiles(self, X: Any, quantiles: Any) -> np.ndarray:
-        """Predict quantiles of the posterior of each target.
-
-        With ``interval_method="gaussian"`` the quantiles are those of the
-        Gaussian with the predicted mean and standard deviation
-        (``predict(X, return_std=True)``). With ``"pinball"`` they are the
-        learnt quantile heads' (averaged level by level over an ensemble's
-        members), non-crossing, interpolated linearly in normal scores
-        between the 25 learnt levels; levels outside [0.005, 0.995] are then
-        an error.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Observations.
-        quantiles : float or array-like of float in (0, 1)
-            The quantile levels.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_quantiles) or (n_samples, n_targets, n_quantiles)
-            The quantiles, last axis in the order of ``quantiles``; the target
-            axis is present when the training targets were 2-D.
-
-        Examples
-        --------
-        >>> from sgnn_sklearn import SimulationGroundedRegressor
-        >>> from sgnn_sklearn.simulators import LinearGaussian
-        >>> sim = LinearGaussian(n_features=3)
-        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=5,
-        ...                                   random_state=0).fit(sim)
-        >>> q = est.predict_quantiles(sim.simulate(4, random_state=1).X,
-        ...                           [0.1, 0.5, 0.9])
-        >>> q.shape, bool((q[:, 0] < q[:, 2]).all())
-        ((4, 3), True)
-        """
-        levels = check_quantile_levels(quantiles)
-        if self.interval_method == "gaussian":
-            mean, std = self.predict(X, return_std=True)
-            return mean[..., None] + std[..., None] * norm.ppf(levels)
-        inputs = self._network_inputs(X)
-        batch_size = max(self.batch_size, PREDICT_BATCH_SIZE)
-        # Members' quantiles averaged level by level (Vincentisation).
-        grid = np.mean(
-            [
-                learnt_quantiles(net.module_, inputs, batch_size, net.device)
-                for net in self._members()
-            ],
-            axis=0,
-        )
-        grid = (
-            grid * self.target_scaler_.scale_[:, None]
-            + self.target_scaler_.mean_[:, None]
-        )
-        values = interpolate_levels(grid, levels)
-        return values[:, 0] if self._y_ndim == 1 else values
-
-    def predict_interval(
-        self, X: Any, coverage: float = 0.9
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Predict a central posterior interval for each target.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Observations.
-        coverage : float in (0, 1), default=0.9
-            Posterior probability that the interval holds the target: the
-            interval runs from the ``(1 - coverage) / 2`` to the
-            ``(1 + coverage) / 2`` quantile.
-
-        Returns
-        -------
-        lower, upper : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            The interval's bounds, shaped like ``predict(X)``.
-
-        Examples
-        --------
-        >>> from sgnn_sklearn import SimulationGroundedRegressor
-        >>> from sgnn_sklearn.simulators import LinearGaussian
-        >>> sim = LinearGaussian(n_features=3)
-        >>> est = SimulationGroundedRegressor(n_simulations=500, max_epochs=5,
-        ...                                   random_state=0).fit(sim)
-        >>> lower, upper = est.predict_interval(sim.simulate(4, random_state=1).X)
-        >>> bool((lower < upper).all())
-        True
-        """
-        tail = (1 - check_coverage(coverage)) / 2
-        bounds = self.predict_quantiles(X, [tail, 1 - tail])
-        return bounds[..., 0], bounds[..., 1]
-
-    def refine(
-        self,
-        X: Any,
-        n_rounds: int = 2,
-        *,
-        n_simulations: int | None = None,
-        width: float = 5.0,
-        n_estimators: int | None = None,
-    ) -> SimulationGroundedRegressor:
-        """Refine the posterior around given observations; return a new estimator.
-
-        An amortised network spreads its accuracy over the whole prior. For
-        the series in ``X``, each of ``n_rounds`` rounds truncates the prior
-        of the targets to the box ``mean +- width * std`` of the current
-        posterior (over all rows of ``X``), draws ``n_simulations`` fresh
-        simulations from it and trains a clone of this estimator on them
-        (truncated sequential neural posterior estimation, Deistler et al.
-        2022). With ``preprocessor="auto"`` each round chooses its inputs
-        on its own simulations: counts that vary by a small factor around
-        a narrow posterior stay raw (see
-        :func:`~sgnn_sklearn.preprocessing.auto_preprocessor`). The
-        truncation keeps the posterior of the refined series
-        unbiased as long as the box holds the whole of it: a prior truncated
-        to a region is the same prior there, so the posterior is too. A
-        warning says when the refined posterior reaches the box's edge.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The observations to refine for (typically one real series, or a
-            few alike: the box covers all of them).
-        n_rounds : int, default=2
-            Number of rounds of truncation and training.
-        n_simulations : int, default=None
-            Simulations per round; None gives ``n_simulations // n_rounds``,
-            so refinement costs as many simulations as the amortised fit.
-        width : float, default=5.0
-            Half-width of the box in posterior standard deviations (5 leaves
-            out less than 1e-6 of a Gaussian posterior's mass per target).
-        n_estimators : int, default=None
-            Networks in the ensemble of the last round, whose estimator is
-            returned; None gives ``max(self.n_estimators, 5)``. Earlier
-            rounds, which only place the next box, train
-            ``self.n_estimators``. Once the prior is narrowed, a single
-            network's training noise is most of its error; members cost
-            training time, not simulations.
-
-        Returns
-        -------
-        SimulationGroundedRegressor
-            A fitted clone (with ``n_estimators`` members) whose
-            ``simulator_`` is a
-            :class:`~sgnn_sklearn.simulators.TruncatedSimulator`: its
-            ``bounds`` are the prior the answer is conditioned on. Valid for
-            observations whose posterior lies inside the box (those in ``X``);
-            for others use the amortised estimator. Every target must be a
-            parameter of the simulator (its prior is what is truncated).
-
-        Examples
-        --------
-        >>> from sgnn_sklearn import SimulationGroundedRegressor
-        >>> from sgnn_sklearn.simulators import LinearGaussian
-        >>> sim = LinearGaussian(noise_std=0.02)
-        >>> est = SimulationGroundedRegressor(sim, 1000, max_epochs=20,
-        ...                                   random_state=0).fit()
-        >>> x = sim.simulate(1, random_state=3).X
-        >>> refined = est.refine(x, n_rounds=1)
-        >>> low, high = refined.simulator_.bounds["theta0"]  # the prior it used
-        >>> bool(low < sim.posterior_mean(x)[0] < high), bool(high - low < 0.5)
-        (True, True)
-        """
-        from ._refine import refine_around
-
-        check_is_fitted(self)
-        return refine_around(self, X, n_rounds, n_simulations, width, n_estimators)
-
-    def _target_shape(self, values: np.ndarray) -> np.ndarray:
-        return values[:, 0] if self._y_ndim == 1 else values
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
