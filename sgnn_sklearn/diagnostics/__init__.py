@@ -18,11 +18,11 @@ from ..estimators._memory import SimulationGapWarning
 from ._coverage import CoverageCurve, coverage_curve, interval_coverage
 from ._gap import SimulationGap, simulation_gap
 from ._gap_test import SimulationGapTest, simulation_gap_test
-from ._reference import (
+from ._reference import reference_posterior
+from ._reference_result import (
     ReferencePosterior,
     posterior_mass_inside,
     posterior_mean_distance,
-    reference_posterior,
 )
 from ._reliability import ReliabilityCurve, reliability_curve
 from ._sbc import SBCRanks, posterior_draws, sbc_ranks
