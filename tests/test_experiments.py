@@ -12,6 +12,8 @@ from sgnn_sklearn.experiments import EXPERIMENTS, ExperimentResult, run_experime
 from sgnn_sklearn.experiments import __main__ as cli
 from sgnn_sklearn.experiments import _model_selection as ms
 from sgnn_sklearn.experiments import _parameter_recovery as pr
+from sgnn_sklearn.experiments._bayes_selection import bayes_posterior
+from sgnn_sklearn.experiments._importance_evidence import log_marginal_likelihood
 from sgnn_sklearn.simulators import SEIR, SIR, ExponentialGrowth
 
 
@@ -111,7 +113,7 @@ def test_log_marginal_likelihood_matches_quadrature(proposal):
 
     expected = np.array([exact(x) for x in X])
     n_draws = 3000 if proposal == "laplace" else 20000
-    estimate = ms.log_marginal_likelihood(
+    estimate = log_marginal_likelihood(
         sim, X, n_draws=n_draws, proposal=proposal, random_state=0
     )
     assert np.abs(estimate - expected).max() < 0.03
@@ -120,19 +122,19 @@ def test_log_marginal_likelihood_matches_quadrature(proposal):
 def test_log_marginal_likelihood_rejects_non_uniform_priors_and_bad_settings():
     X = np.zeros((1, 5))
     with pytest.raises(ValueError, match="uniform .low, high. priors.*r="):
-        ms.log_marginal_likelihood(
+        log_marginal_likelihood(
             ExponentialGrowth(n_times=5, r=stats.uniform(0.1, 0.3)), X, n_draws=10
         )
     with pytest.raises(ValueError, match="proposal must be 'laplace' or 'prior'"):
-        ms.log_marginal_likelihood(
+        log_marginal_likelihood(
             ExponentialGrowth(n_times=5), X, n_draws=10, proposal="mcmc"
         )
     with pytest.raises(ValueError, match="n_draws must be a positive integer"):
-        ms.log_marginal_likelihood(ExponentialGrowth(n_times=5), X, n_draws=0)
+        log_marginal_likelihood(ExponentialGrowth(n_times=5), X, n_draws=0)
 
 
 def test_bayes_posterior_normalises_with_prior_weights():
-    posterior = ms.bayes_posterior(np.log([[1.0, 1.0], [2.0, 6.0]]), weights=[3, 1])
+    posterior = bayes_posterior(np.log([[1.0, 1.0], [2.0, 6.0]]), weights=[3, 1])
     np.testing.assert_allclose(posterior, [[0.75, 0.25], [0.5, 0.5]])
 
 

@@ -7,14 +7,20 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sgnn_sklearn.diagnostics import reference_posterior
 from sgnn_sklearn.experiments import _model_selection as ms
+from sgnn_sklearn.experiments._evidence import (
+    _ReportingRateIntegrated,
+    _UniformBox,
+    grid_log_evidence,
+)
+from sgnn_sklearn.experiments._importance_evidence import log_marginal_likelihood
 from sgnn_sklearn.experiments._ridge_evidence import ridge_log_evidence
 from sgnn_sklearn.simulators import SEIR, SIR, ExponentialGrowth, LogisticGrowth
 
 
 def test_reporting_rate_integrated_exactly():
     sim = SIR(20, noise="poisson")
-    box = ms._UniformBox.of(sim)
-    integrated = ms._ReportingRateIntegrated(sim, box)
+    box = _UniformBox.of(sim)
+    integrated = _ReportingRateIntegrated(sim, box)
     params = sim.sample_params(3, random_state=0)
     X = sim.simulate_from_params(params, random_state=1).X
     # Midpoint rule over rho on its prior (0.2, 0.8), 20,000 cells.
@@ -39,7 +45,7 @@ def test_evidence_matches_the_reference_posteriors_quadrature(cls):
     X = sim.simulate(6, random_state=3).X
     reference = reference_posterior(sim, X)
     assert reference.converged.all()
-    estimate = ms.log_marginal_likelihood(sim, X, n_draws=2000, random_state=0)
+    estimate = log_marginal_likelihood(sim, X, n_draws=2000, random_state=0)
     np.testing.assert_allclose(estimate, reference.log_evidence, atol=0.02)
 
 
@@ -68,11 +74,11 @@ def test_grid_evidence_matches_adaptive_quadrature_to_1e_4():
         return np.log(value / (0.3 * 15.0))
 
     expected = np.array([exact(x) for x in X])
-    estimate = ms.grid_log_evidence(sim, X, random_state=0)
+    estimate = grid_log_evidence(sim, X, random_state=0)
     np.testing.assert_allclose(estimate, expected, atol=1e-4)
     # The tolerance is tight enough to catch a lattice too coarse: at step 2
     # the error is 0.02-0.03.
-    coarse = ms.grid_log_evidence(sim, X, step=2.0, random_state=0)
+    coarse = grid_log_evidence(sim, X, step=2.0, random_state=0)
     assert np.abs(coarse - expected).max() > 1e-3
 
 
@@ -84,16 +90,16 @@ def test_grid_evidence_matches_the_reference_posteriors_three_parameters():
     X = sim.simulate(4, random_state=1).X
     reference = reference_posterior(sim, X, n_grid=32)
     assert reference.converged.all()
-    estimate = ms.grid_log_evidence(sim, X, random_state=0)
+    estimate = grid_log_evidence(sim, X, random_state=0)
     np.testing.assert_allclose(estimate, reference.log_evidence, atol=1e-3)
 
 
 def test_grid_evidence_warns_when_the_lattice_runs_out():
     sim = ExponentialGrowth(n_times=1, noise="poisson", r=0.2)
     with pytest.warns(ConvergenceWarning, match="reached its largest extent"):
-        ms.grid_log_evidence(sim, [[8.0]], step=0.005, random_state=0)
+        grid_log_evidence(sim, [[8.0]], step=0.005, random_state=0)
     with pytest.raises(ValueError, match=r"step must be a number in \(0, 4\]"):
-        ms.grid_log_evidence(sim, [[8.0]], step=0.0)
+        grid_log_evidence(sim, [[8.0]], step=0.0)
 
 
 def test_bayes_errors_on_the_grid_compares_a_quarter_of_the_nodes():
@@ -113,8 +119,8 @@ def test_bayes_errors_on_the_grid_compares_a_quarter_of_the_nodes():
 def _dense_grid_log_evidence(sim, X, n=600):
     """Brute force: the midpoint rule on n x n cells of the unit square of the
     two free parameters left once the reporting rate is integrated out."""
-    box = ms._UniformBox.of(sim)
-    integrated = ms._ReportingRateIntegrated(sim, box)
+    box = _UniformBox.of(sim)
+    integrated = _ReportingRateIntegrated(sim, box)
     box = box.fixing(integrated.column)
     assert len(box.free) == 2
     u = (np.arange(n) + 0.5) / n
@@ -142,7 +148,7 @@ def test_ridge_evidence_matches_a_dense_grid_where_one_lattice_does_not():
     estimate = ridge_log_evidence(sim, X, random_state=0)
     np.testing.assert_allclose(estimate, expected, atol=2e-3)
     # The same check fails for one lattice whitened at the mode.
-    single = ms.grid_log_evidence(sim, X, random_state=0)
+    single = grid_log_evidence(sim, X, random_state=0)
     assert np.abs(single - expected).max() > 0.02
 
 

@@ -5,7 +5,7 @@ The integral over a uniform prior box, on its logit scale: the shared pieces
 Laplace approximation at the posterior mode) and a deterministic quadrature,
 the trapezoid rule on a lattice whitened by the Laplace covariance and grown
 from the mode for as long as it meets mass (:func:`grid_log_evidence`). The
-experiment's importance sampler lives with the experiment.
+experiment's importance sampler lives in ``_importance_evidence``.
 """
 
 from __future__ import annotations
@@ -346,7 +346,7 @@ def grid_log_evidence(
     trapezoid sum on an infinite lattice converges faster than any power of
     the step: compare two steps to see it. For Poisson SIR and SEIR the
     reporting rate is integrated exactly as in
-    :func:`~sgnn_sklearn.experiments._model_selection.log_marginal_likelihood`.
+    :func:`~sgnn_sklearn.experiments._importance_evidence.log_marginal_likelihood`.
 
     A thin, curved ridge (an epidemic's growth rate well identified, ``R0``
     and the recovery rate not) is not resolved by a lattice scaled at the
