@@ -7,11 +7,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sgnn_sklearn.diagnostics import reference_posterior
 from sgnn_sklearn.experiments import _model_selection as ms
-from sgnn_sklearn.experiments._evidence import (
-    _ReportingRateIntegrated,
-    _UniformBox,
-    grid_log_evidence,
-)
+from sgnn_sklearn.experiments._evidence import _ReportingRateIntegrated, _UniformBox
+from sgnn_sklearn.experiments._grid_evidence import grid_log_evidence
 from sgnn_sklearn.experiments._importance_evidence import log_marginal_likelihood
 from sgnn_sklearn.experiments._ridge_evidence import ridge_log_evidence
 from sgnn_sklearn.simulators import SEIR, SIR, ExponentialGrowth, LogisticGrowth

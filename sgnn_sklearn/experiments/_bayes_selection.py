@@ -14,12 +14,8 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from ._evidence import (
-    GRID_STEP,
-    _ReportingRateIntegrated,
-    _UniformBox,
-    grid_log_evidence,
-)
+from ._evidence import _ReportingRateIntegrated, _UniformBox
+from ._grid_evidence import GRID_STEP, grid_log_evidence
 from ._importance_evidence import log_marginal_likelihood
 from ._ridge_evidence import RIDGE_STEP, ridge_log_evidence
 

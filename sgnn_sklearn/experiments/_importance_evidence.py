@@ -2,9 +2,9 @@
 
 The model-selection experiment's integral for the epidemics
 (:func:`log_marginal_likelihood`), beside the lattice quadrature of
-``_evidence`` and the quadrature along the ridge of ``_ridge_evidence``; it
-shares their prior box, their exactly integrated reporting rate and their
-Laplace approximation at the mode.
+``_grid_evidence`` and the quadrature along the ridge of ``_ridge_evidence``;
+it shares their prior box, their exactly integrated reporting rate and their
+Laplace approximation at the mode (``_evidence``).
 """
 
 from __future__ import annotations

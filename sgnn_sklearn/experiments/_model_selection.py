@@ -10,7 +10,7 @@ For each noise level and series length, the simulation-grounded classifier
 held-out series with :class:`~sgnn_sklearn.baselines.AICModelSelector` under
 AIC and under BIC, and with the Bayes-optimal classifier: the mechanism with
 the largest marginal likelihood, integrated numerically over its prior (by
-:func:`~sgnn_sklearn.experiments._evidence.grid_log_evidence`, a lattice
+:func:`~sgnn_sklearn.experiments._grid_evidence.grid_log_evidence`, a lattice
 quadrature, for the growth laws, and by
 :func:`~sgnn_sklearn.experiments._importance_evidence.log_marginal_likelihood`,
 importance sampling, for the epidemics). No method can beat the Bayes-optimal

@@ -3,7 +3,7 @@
 An epidemic's early growth rate is known to 1% from a month of counts while
 ``R0`` and the recovery rate are not: the posterior on the prior's logit
 scale is a thin ridge along which the narrow direction turns. One lattice
-whitened at the mode (:func:`~._evidence.grid_log_evidence`) is too coarse
+whitened at the mode (:func:`~._grid_evidence.grid_log_evidence`) is too coarse
 across the ridge where it has turned. Here the ridge is cut into slices
 across its long direction, and each slice gets its own Laplace
 approximation, so its own lattice.
@@ -18,12 +18,8 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._evidence import (
-    _laplace_proposal,
-    _lattice_sum,
-    _log_posterior_logit,
-    summed_from_the_mode,
-)
+from ._evidence import _laplace_proposal, _log_posterior_logit
+from ._grid_evidence import _lattice_sum, summed_from_the_mode
 
 # Step of the outer trapezoid rule and of each slice's lattice, in units of
 # the Laplace standard deviations (at the mode along the ridge, at each
@@ -123,11 +119,11 @@ def ridge_log_evidence(
     Examples
     --------
     Logistic growth's three parameters (its posterior is compact, so the
-    single lattice of :func:`~._evidence.grid_log_evidence` converges too):
+    single lattice of :func:`~._grid_evidence.grid_log_evidence` converges too):
 
     >>> import numpy as np
     >>> from sgnn_sklearn.simulators import LogisticGrowth
-    >>> from sgnn_sklearn.experiments._evidence import grid_log_evidence
+    >>> from sgnn_sklearn.experiments._grid_evidence import grid_log_evidence
     >>> sim = LogisticGrowth(n_times=8, noise="poisson")
     >>> X = sim.simulate(3, random_state=1).X
     >>> ridge = ridge_log_evidence(sim, X, random_state=0)
