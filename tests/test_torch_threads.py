@@ -67,6 +67,22 @@ def test_classifier_predict_proba_uses_n_threads(caller_threads):
     assert torch.get_num_threads() == caller_threads
 
 
+def test_learnt_quantiles_use_n_threads(caller_threads):
+    est = SimulationGroundedRegressor(
+        SIM,
+        200,
+        max_epochs=1,
+        architecture=ThreadRecordingMLP,
+        interval_method="pinball",
+        random_state=0,
+    ).fit()
+    ThreadRecordingMLP.seen = []
+    est.predict_quantiles(SIM.simulate(5, random_state=1).X, [0.1, 0.9])
+    est.predict_interval(SIM.simulate(5, random_state=1).X)
+    assert ThreadRecordingMLP.seen and set(ThreadRecordingMLP.seen) == {1}
+    assert torch.get_num_threads() == caller_threads
+
+
 def test_none_follows_the_callers_setting(caller_threads):
     ThreadRecordingMLP.seen = []
     SimulationGroundedRegressor(

@@ -18,6 +18,7 @@ from ._quantiles import (
     interpolate_levels,
     learnt_quantiles,
 )
+from ._threads import uses_torch_threads
 from ._variance import MAX_UNTRAINED_ROWS, check_coverage, fit_variance_head
 
 
@@ -112,6 +113,7 @@ class UncertaintyMixin:
         )
         return mean, np.exp(0.5 * log_var)
 
+    @uses_torch_threads
     def predict_quantiles(self, X: Any, quantiles: Any) -> np.ndarray:
         """Predict quantiles of the posterior of each target.
 
