@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from skorch.callbacks import LRScheduler
 
+from .._pages import forget_rows, spill_to_file
 from ..simulators import Simulation
 from ._base import BaseSimulationGrounded
 from ._fresh_noise import (
@@ -156,24 +157,32 @@ class EnsembleBase(BaseSimulationGrounded):
             self._seeds["torch"] = seed
             # skorch ends a training that raised without on_train_end: the
             # draw of the next epoch's noise may still be running; no thread
-            # outlives fit.
+            # outlives fit, and a failed fit holds no trajectories.
             fresh = self.__dict__.pop("_fresh_noise", None)
             if fresh is not None:
-                fresh.close()
+                fresh.let_go()
+            # Not kept: the heads train on the first draw, and a fitted model
+            # does not need them (458 MB at 10^6 series of 60 days, freed
+            # before the heads take their own memory).
+            self._fresh_latent = None
         # An interrupted fine-tuning keeps the members it did not reach as they were.
         self.nets_ = trained + (self._members()[len(trained) :] if finetune else [])
         self.net_ = self.nets_[0]
         self.n_epochs_ = epochs[0]
-        # Not kept: the heads train on the first draw, and a fitted model does
-        # not need them (458 MB at 10^6 series of 60 days, freed before the
-        # heads take their own memory).
-        self._fresh_latent = None
         self._after_training(X, targets, presplit=presplit, finetune=finetune)
 
     def _after_training(
         self, X: Any, targets: Any, *, presplit: bool, finetune: bool
     ) -> None:
         """What follows the members' training (the regressor's uncertainty heads)."""
+
+    def _fit_simulations(self, simulator: Any, interrupt_note: str | None) -> None:
+        try:
+            super()._fit_simulations(simulator, interrupt_note)
+        finally:
+            # A fit that fails before training keeps no latent trajectories
+            # (nor the temporary file they may be kept in).
+            self.__dict__.pop("_latent", None)
 
     def _simulate(self, simulator: Any, n_samples: int | None = None) -> Simulation:
         offline = self.simulation == "offline"
@@ -195,6 +204,10 @@ class EnsembleBase(BaseSimulationGrounded):
         if not fresh:
             return super()._simulate(simulator, n_samples)
         latent = super()._simulate(LatentDraws(simulator), n_samples)
+        # Read once an epoch and held all through training (458 MB at 10^6
+        # series of 60 days, twice the float32 inputs): from 128 MiB on, kept
+        # in a temporary file whose pages leave memory as each block is read.
+        latent = replace(latent, X=spill_to_file(latent.X))
         self._latent = latent
         seed = self._seeds["simulate"]
         # Only LogCounts or no preprocessor reads float32 counts as float64.
@@ -203,7 +216,9 @@ class EnsembleBase(BaseSimulationGrounded):
             if X is not None:
                 self._counts_as_float32 = True
                 return replace(latent, X=X)
-        return simulator.observe(latent, epoch_generator(seed, 0))
+        observed = simulator.observe(latent, epoch_generator(seed, 0))
+        forget_rows(latent.X, slice(None))
+        return observed
 
     def _patience(self) -> int:
         if self.n_iter_no_change == "auto":

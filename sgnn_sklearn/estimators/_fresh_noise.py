@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from skorch.callbacks import Callback
 
-from .._pages import releasable_empty
+from .._pages import forget_rows, releasable_empty
 from ..simulators import Simulation, TruncatedSimulator
 from ..simulators._base import NamesFromWrapped, Simulator
 from ..simulators._latent import LatentSimulator
@@ -215,7 +215,7 @@ class FreshObservations(Callback):
     current epoch trains, when one draw takes at most ``PREFETCH_MAX_BYTES``
     (the same bits as drawing them at the start of that epoch). The thread is
     waited for at the end of training (``on_train_end``); if training fails,
-    whoever runs it calls :meth:`close`.
+    whoever runs it calls :meth:`let_go`.
 
     Parameters
     ----------
@@ -283,16 +283,25 @@ class FreshObservations(Callback):
         overwritten = self.__dict__.pop("_overwritten", None)
         if overwritten is not None:
             self._draw_first_again(overwritten)
-        # The fitted net keeps its callbacks: without this it would carry the
-        # training trajectories, the simulator and the estimator into every
-        # pickle of the model.
-        self.simulator = self.latent = self.encode = self.first_draw = None
+        self.let_go()
 
     def close(self) -> None:
         """Wait for a draw still running in the background, and drop it."""
         pending, self._next = self._pending(), None
         if pending is not None:
             pending.wait()
+
+    def let_go(self) -> None:
+        """Close, and let go of the trajectories, the simulator and the transform.
+
+        The fitted net keeps its callbacks: without this it would carry the
+        training trajectories (and the temporary file they may be kept in),
+        the simulator and the estimator into every pickle of the model, and a
+        fit that failed would hold them.
+        """
+        self.close()
+        self.__dict__.pop("_overwritten", None)
+        self.simulator = self.latent = self.encode = self.first_draw = None
 
     def _pending(self) -> _Prefetch | None:
         return self.__dict__.get("_next")
@@ -335,6 +344,7 @@ class FreshObservations(Callback):
         blocks = observation_blocks(self.simulator, latent, rng)
         if blocks is None:
             observed = self.simulator.observe(latent, rng)
+            forget_rows(latent.X, slice(None))  # when kept in a temporary file
             return self.encode(np.asarray(observed.X))
         # Count noise is drawn and encoded a block of rows at a time: the
         # float64 counts of every row (458 MB at 10^6 series of 60 days) are

@@ -197,7 +197,13 @@ class SimulationGroundedRegressor(
         keeps its first draw. A simulator without ``simulate_latent`` and
         ``observe`` offers no latent trajectories: its simulations are then
         trained on as drawn, with a warning (``observation_noise_`` says
-        which was used). Online mode draws everything afresh anyway.
+        which was used). Online mode draws everything afresh anyway. From
+        128 MiB of latent trajectories on (280,000 series of 60 days), they
+        are kept in a temporary file in ``tempfile.gettempdir()`` (``TMPDIR``)
+        for the fit, read a block of rows at a time and let go of from memory
+        after each; the file is removed from the folder as soon as it is
+        written and its space given back when the fit ends or fails. On a
+        folder held in memory (tmpfs) they stay in memory.
     interval_method : {"gaussian", "pinball"}, default="gaussian"
         Where ``predict_quantiles`` and ``predict_interval`` come from.
         ``"gaussian"``: the Gaussian with the predicted mean and standard

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from .._pages import releasable_empty
+from .._pages import forget_rows, releasable_empty
 
 NOISE_MODELS = ("poisson", "negbin")
 
@@ -187,9 +187,13 @@ def sample_counts(
         k = np.broadcast_to(k, shape)
         for rows in blocks:
             counts[rows] = rng.gamma(k[rows], mean[rows] / k[rows])
+            # A mean kept in a temporary file (an offline fit's latent
+            # trajectories) leaves memory once read (sgnn_sklearn._pages).
+            forget_rows(mean, rows)
         mean = counts  # each block of counts replaces its gamma draws
     for rows in blocks:
         counts[rows] = rng.poisson(mean[rows])
+        forget_rows(mean, rows)
     return counts
 
 
@@ -231,13 +235,18 @@ def iter_count_blocks(
         for rows in blocks:
             states.append(rng.bit_generator.state)
             rng.gamma(k[rows], mean[rows] / k[rows])
+            # A mean kept in a temporary file (an offline fit's latent
+            # trajectories) leaves memory once read (sgnn_sklearn._pages).
+            forget_rows(mean, rows)
         replay = np.random.Generator(type(rng.bit_generator)())
     for i, rows in enumerate(blocks):
         block_mean = mean[rows]
         if noise == "negbin":
             replay.bit_generator.state = states[i]
             block_mean = replay.gamma(k[rows], block_mean / k[rows])
-        yield rows, rng.poisson(block_mean).astype(np.float64)
+        counts = rng.poisson(block_mean).astype(np.float64)
+        forget_rows(mean, rows)
+        yield rows, counts
 
 
 def _row_blocks(
