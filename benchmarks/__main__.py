@@ -98,12 +98,15 @@ def _targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
         if not row["method"].startswith("SimulationGrounded"):
             continue
         where = f"{row['problem']} at {row['n_simulations']}"
+        options = row["method"].split(" (", 1)[1].rstrip(")")
+        if options != "default":  # an ensemble: say which
+            where += f", {options}"
         for other in rows:
             same = (other["problem"], other["n_simulations"]) == (
                 row["problem"],
                 row["n_simulations"],
             )
-            if not same or other is row:
+            if not same or other["method"].startswith("SimulationGrounded"):
                 continue
             ratio = row["posterior_mean_error"] / other["posterior_mean_error"]
             rival = other["method"].split(" (")[0]

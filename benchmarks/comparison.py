@@ -13,6 +13,13 @@ LinearGaussian, adaptive quadrature with a convergence check elsewhere):
   over the test observations and over the worst decile of them (the tenth
   with the least mass).
 
+Beside the default regressor, deep ensembles (``ENSEMBLES``: the same
+estimator with ``n_estimators`` of 3 and 5, and 5 members of one hidden layer
+whose width follows the budget) learn from the same simulations, so that a
+user can weigh their error against their CPU time. They are fitted after
+every other method, and each fit is seeded by its own ``random_state``, so
+the default's figures do not depend on them.
+
 Run it alone with ``python -m benchmarks --only comparison`` (about 30-40
 minutes on 2 busy cores; ``--quick`` takes a few minutes).
 """
@@ -53,6 +60,13 @@ NPE_SAMPLES = 1_000
 COVERAGE = 0.9
 FULL = {"n_simulations": 10_000, "n_test": 200, "seeds": (0, 1, 2)}
 QUICK = {"n_simulations": 2_000, "n_test": 50, "seeds": (0,)}
+# Ensembles scored beside the default (issue 12: "if ensembles cost more,
+# show the curve of error against time"); none is a default.
+ENSEMBLES: tuple[dict[str, Any], ...] = (
+    {"n_estimators": 3},
+    {"n_estimators": 5},
+    {"n_estimators": 5, "hidden_layer_sizes": "auto"},
+)
 
 
 def problems(quick: bool = False) -> dict[str, Any]:
@@ -161,10 +175,33 @@ def _have_sbi() -> bool:
     return True
 
 
+def ensemble_label(params: dict[str, Any]) -> str:
+    """The method name of an ensemble row, its options as passed.
+
+    Examples
+    --------
+    >>> ensemble_label({"n_estimators": 5, "hidden_layer_sizes": "auto"})
+    "SimulationGroundedRegressor (n_estimators=5, hidden_layer_sizes='auto')"
+    """
+    options = ", ".join(f"{key}={value!r}" for key, value in params.items())
+    return f"SimulationGroundedRegressor ({options})"
+
+
 def _run_seed(
-    name: str, sim: Any, test: Any, reference: Any, n: int, seed: int, npe: bool
+    name: str,
+    sim: Any,
+    test: Any,
+    reference: Any,
+    n: int,
+    seed: int,
+    npe: bool,
+    ensembles: tuple[dict[str, Any], ...] = ENSEMBLES,
 ) -> list[dict[str, Any]]:
-    """Every method on one problem and seed, on the same simulations."""
+    """Every method on one problem and seed, on the same simulations.
+
+    The ensembles come last: the default, MLPRegressor and NPE rows are
+    those of a run without them.
+    """
     base = {"problem": name, "n_simulations": n, "seed": seed}
     rows = []
 
@@ -214,6 +251,13 @@ def _run_seed(
             out["lower"],
             out["upper"],
         )
+    for params in ensembles:
+        members = SimulationGroundedRegressor(sim, n, random_state=seed, **params)
+        with timed() as t_ens, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            members.fit()
+        lower, upper = members.predict_interval(test.X, COVERAGE)
+        add(ensemble_label(params), t_ens, members.predict(test.X), lower, upper)
     return rows
 
 
