@@ -20,8 +20,8 @@ user can weigh their error against their CPU time. They are fitted after
 every other method, and each fit is seeded by its own ``random_state``, so
 the default's figures do not depend on them.
 
-Run it alone with ``python -m benchmarks --only comparison`` (about 30-40
-minutes on 2 busy cores; ``--quick`` takes a few minutes).
+Run it alone with ``python -m benchmarks --only comparison`` (about 50
+minutes on 2 busy cores with the ensembles; ``--quick`` takes a few minutes).
 """
 
 from __future__ import annotations
