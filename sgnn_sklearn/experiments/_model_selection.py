@@ -155,6 +155,92 @@ def epidemic_candidates(length: int, noise: str) -> list[tuple[str, Any]]:
     return [("SIR", SIR(length, **kwargs)), ("SEIR", SEIR(length, **kwargs))]
 
 
+def settings(budget: dict[str, Any]) -> list[tuple[str, str, int, list]]:
+    """The experiment's settings in order: (task, noise, length, candidates).
+
+    Parameters
+    ----------
+    budget : dict
+        ``QUICK`` or ``FULL``.
+
+    Returns
+    -------
+    list of (str, str, int, list of (str, simulator))
+        Setting ``k`` of the list is seeded with ``seed * 1000 + k``.
+
+    Examples
+    --------
+    >>> [(task, noise, length) for task, noise, length, _ in settings(QUICK)]
+    [('growth', 'negbin k=10', 30), ('epidemic', 'negbin k=10', 60)]
+    """
+    rows = []
+    for task, lengths, candidates in (
+        ("growth", budget["growth_lengths"], growth_candidates),
+        ("epidemic", budget["epidemic_lengths"], epidemic_candidates),
+    ):
+        for noise in budget["noises"]:
+            for length in lengths:
+                rows.append((task, noise, length, candidates(length, noise)))
+    return rows
+
+
+def sgnn_classifier(
+    mixture: Any, budget: dict[str, Any], random_state: int, **overrides: Any
+) -> SimulationGroundedClassifier:
+    """The experiment's (unfitted) SGNN, with any parameter overridden.
+
+    Parameters
+    ----------
+    mixture : MixtureSimulator
+        The candidates as one simulator.
+    budget : dict
+        ``QUICK`` or ``FULL``: the simulations and epochs.
+    random_state : int
+        Seeds the simulations and the network.
+    **overrides
+        Other parameters of :class:`SimulationGroundedClassifier`
+        (``n_estimators=5``, ``n_simulations=100_000``, ...).
+
+    Returns
+    -------
+    SimulationGroundedClassifier
+
+    Examples
+    --------
+    >>> mixture = MixtureSimulator(growth_candidates(15, "poisson"))
+    >>> sgnn_classifier(mixture, QUICK, 0, n_estimators=3).n_estimators
+    3
+    """
+    params: dict[str, Any] = {
+        "n_simulations": budget["n_simulations"],
+        "max_epochs": budget["max_epochs"],
+        "preprocessor": log_counts(),
+        "memory_bank_size": 0,
+        "random_state": random_state,
+    }
+    return SimulationGroundedClassifier(mixture, **{**params, **overrides})
+
+
+def setting_seeds(seed: int) -> np.ndarray:
+    """Seeds of one setting: test series, SGNN, AIC/BIC, Bayes integral.
+
+    Parameters
+    ----------
+    seed : int
+        The setting's seed, ``seed * 1000 + k`` for setting ``k``.
+
+    Returns
+    -------
+    ndarray of shape (4,)
+
+    Examples
+    --------
+    >>> setting_seeds(0).shape
+    (4,)
+    """
+    return np.random.SeedSequence(seed).generate_state(4)
+
+
 def _run_setting(
     task: str,
     candidates: list[tuple[str, Any]],
@@ -162,21 +248,14 @@ def _run_setting(
     seed: int,
 ) -> dict[str, Any]:
     """Fit and score every method on one task, noise level and length."""
-    seeds = np.random.SeedSequence(seed).generate_state(4)
+    seeds = setting_seeds(seed)
     mixture = MixtureSimulator(candidates)
     test = mixture.simulate(budget["n_test"], random_state=int(seeds[0]))
     truth = np.asarray(test.mechanism)
     seconds = {}
 
     start = time.perf_counter()
-    sgnn = SimulationGroundedClassifier(
-        mixture,
-        n_simulations=budget["n_simulations"],
-        max_epochs=budget["max_epochs"],
-        preprocessor=log_counts(),
-        memory_bank_size=0,
-        random_state=int(seeds[1]),
-    ).fit()
+    sgnn = sgnn_classifier(mixture, budget, int(seeds[1])).fit()
     sgnn_predicted = sgnn.predict(test.X)
     errors = {"SGNN": float(np.mean(sgnn_predicted != truth))}
     seconds["SGNN"] = time.perf_counter() - start
@@ -231,17 +310,8 @@ def run(*, quick: bool, seed: int) -> ExperimentResult:
     ExperimentResult
     """
     budget = QUICK if quick else FULL
-    settings: list[tuple[str, str, int, list[tuple[str, Any]]]] = []
-    for noise in budget["noises"]:
-        for length in budget["growth_lengths"]:
-            settings.append(("growth", noise, length, growth_candidates(length, noise)))
-    for noise in budget["noises"]:
-        for length in budget["epidemic_lengths"]:
-            settings.append(
-                ("epidemic", noise, length, epidemic_candidates(length, noise))
-            )
     rows, outcomes, notes = [], [], []
-    for k, (task, noise, length, candidates) in enumerate(settings):
+    for k, (task, noise, length, candidates) in enumerate(settings(budget)):
         outcome = _run_setting(task, candidates, budget, seed * 1000 + k)
         outcome.update(noise=noise, length=length)
         outcomes.append(outcome)
