@@ -13,7 +13,9 @@ estimates the same error rates with the label noise added (6 against 10
 mistakes in 400 read as 1.67x).
 
 Classifiers: the experiment's SGNN (20,000 simulations, at most 30 epochs),
-the same with ``n_estimators=5``, with five times the simulations, and both.
+the same with ``n_estimators=5``, with five times the simulations, both,
+and with fresh observation noise around its 20,000 trajectories every epoch
+(``observation_noise="fresh"``), alone and with five members.
 
 ``python -m benchmarks.model_selection_limit`` (about 5 minutes of CPU).
 """
@@ -37,6 +39,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "n_estimators=5": {"n_estimators": 5},
     "5x simulations": {"n_simulations": 5 * ms.FULL["n_simulations"]},
     "both": {"n_estimators": 5, "n_simulations": 5 * ms.FULL["n_simulations"]},
+    "fresh noise": {"observation_noise": "fresh"},
+    "fresh noise, 5 members": {"observation_noise": "fresh", "n_estimators": 5},
 }
 
 

@@ -127,8 +127,11 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         :class:`~sgnn_sklearn.simulators.LatentSimulator`, else ``"fixed"``.
         ``"fresh"`` draws new observation noise around the fixed latent
         trajectories at every epoch when the simulator is a
-        :class:`~sgnn_sklearn.simulators.LatentSimulator`; see
-        :class:`SimulationGroundedRegressor`.
+        :class:`~sgnn_sklearn.simulators.LatentSimulator`, or a
+        :class:`~sgnn_sklearn.simulators.MixtureSimulator` of them; see
+        :class:`SimulationGroundedRegressor`. ``"auto"`` does not choose it
+        for a mixture (yet: every documented model-selection figure was
+        trained on a mixture's simulations as drawn); pass ``"fresh"``.
 
     Attributes
     ----------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -235,6 +236,131 @@ class MixtureSimulator(Simulator):
         >>> len(mix.simulate(10, random_state=0).mechanism)
         10
         """
+        return self._draw(n_samples, random_state, "simulate")
+
+    def simulate_latent(self, n_samples: int, random_state: Any = None) -> Simulation:
+        """Draw a mechanism for each sample, then its latent trajectory.
+
+        Available when every mechanism is a
+        :class:`~sgnn_sklearn.simulators.LatentSimulator` (or has
+        ``simulate_latent`` and ``observe``): with :meth:`observe` it lets an
+        estimator draw fresh observation noise around a fixed budget of a
+        mixture's trajectories (``observation_noise="fresh"``). The mechanisms
+        and their parameters are drawn as :meth:`simulate` draws them, with
+        the same ``random_state``.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of samples.
+        random_state : int, Generator, RandomState or None, default=None
+            Source of randomness.
+
+        Returns
+        -------
+        Simulation
+            ``X`` holds the latent trajectories; ``mechanism`` is set.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+        >>> mix = MixtureSimulator([("a", LinearGaussian(noise_std=0.5)),
+        ...                         ("b", LinearGaussian(noise_std=2.0))])
+        >>> latent = mix.simulate_latent(4, random_state=0)
+        >>> bool((latent.mechanism == mix.simulate(4, random_state=0).mechanism).all())
+        True
+        """
+        self._check_latent("simulate_latent")
+        return self._draw(n_samples, random_state, "simulate_latent")
+
+    def observe(self, latent: Simulation, random_state: Any = None) -> Simulation:
+        """Observe a mixture's latent trajectories, each by its own mechanism.
+
+        Parameters
+        ----------
+        latent : Simulation
+            What :meth:`simulate_latent` returned, or rows of it.
+        random_state : int, Generator, RandomState or None, default=None
+            Source of randomness of the observation noise.
+
+        Returns
+        -------
+        Simulation
+            ``latent`` with ``X`` replaced by the observations.
+
+        Examples
+        --------
+        >>> from sgnn_sklearn.simulators import LinearGaussian, MixtureSimulator
+        >>> mix = MixtureSimulator([("a", LinearGaussian(noise_std=0.5)),
+        ...                         ("b", LinearGaussian(noise_std=2.0))])
+        >>> latent = mix.simulate_latent(4, random_state=0)
+        >>> observed = mix.observe(latent, random_state=1)
+        >>> bool((observed.y == latent.y).all()), bool((observed.X != latent.X).all())
+        (True, True)
+        """
+        names, simulators, _ = self._check_components()
+        self._check_latent("observe")
+        if not isinstance(latent, Simulation) or latent.mechanism is None:
+            got = (
+                "a Simulation without mechanisms"
+                if isinstance(latent, Simulation)
+                else type(latent).__name__
+            )
+            raise TypeError(
+                "MixtureSimulator.observe expects the Simulation that its "
+                f"simulate_latent returned; got {got}."
+            )
+        if tuple(latent.param_names) != self.param_names:
+            raise ValueError(
+                f"MixtureSimulator.observe got a latent simulation with "
+                f"param_names {tuple(latent.param_names)}; this mixture has "
+                f"{self.param_names}. Pass what its simulate_latent returned."
+            )
+        mechanism = np.asarray(latent.mechanism)
+        unknown = sorted(set(mechanism.tolist()) - set(names))
+        if unknown:
+            raise ValueError(
+                f"MixtureSimulator.observe got mechanisms {unknown}; this mixture "
+                f"has {names}."
+            )
+        rng = as_generator(random_state)
+        seeds = rng.integers(np.iinfo(np.int32).max, size=len(names))
+        X = np.array(latent.X, dtype=float)
+        for j, (name, simulator) in enumerate(zip(names, simulators, strict=True)):
+            rows = np.flatnonzero(mechanism == name)
+            if rows.size == 0:
+                continue
+            columns = np.array(
+                [self.param_names.index(p) for p in simulator.param_names], dtype=int
+            )
+            part = Simulation(
+                X=X[rows],
+                y=None if latent.y is None else np.asarray(latent.y)[rows],
+                params=np.asarray(latent.params)[np.ix_(rows, columns)],
+                feature_names=tuple(latent.feature_names),
+                target_names=tuple(simulator.target_names),
+                param_names=tuple(simulator.param_names),
+            )
+            observed = simulator.observe(part, random_state=int(seeds[j]))
+            X[rows] = check_simulation(
+                observed, simulator, rows.size, allow_nonfinite=True
+            ).X
+        return replace(latent, X=X)
+
+    def _check_latent(self, method: str) -> None:
+        for name, simulator in zip(*self._check_components()[:2], strict=True):
+            if not all(
+                callable(getattr(simulator, hook, None))
+                for hook in ("simulate_latent", "observe")
+            ):
+                raise TypeError(
+                    f"MixtureSimulator.{method} needs every mechanism to draw its "
+                    f"latent trajectory and its noise apart (a LatentSimulator); "
+                    f"mechanism {name!r} is a {type(simulator).__name__}."
+                )
+
+    def _draw(self, n_samples: int, random_state: Any, method: str) -> Simulation:
+        """Mechanisms drawn, then each one's rows by ``method`` of its simulator."""
         n_samples = check_n_samples(n_samples)
         names, simulators, weights = self._check_components()
         rng = as_generator(random_state)
@@ -244,7 +370,7 @@ class MixtureSimulator(Simulator):
         for j, simulator in enumerate(simulators):
             count = int((component == j).sum())
             if count:
-                part = simulator.simulate(count, random_state=int(seeds[j]))
+                part = getattr(simulator, method)(count, random_state=int(seeds[j]))
                 parts[j] = check_simulation(
                     part, simulator, count, allow_nonfinite=True
                 )
