@@ -214,6 +214,9 @@ def sgnn_classifier(
     params: dict[str, Any] = {
         "n_simulations": budget["n_simulations"],
         "max_epochs": budget["max_epochs"],
+        # New observation noise around the mixture's trajectories every epoch
+        # (observation_noise="auto" keeps a mixture's simulations as drawn).
+        "observation_noise": "fresh",
         "preprocessor": log_counts(),
         "memory_bank_size": 0,
         "random_state": random_state,
@@ -400,7 +403,8 @@ def _method_notes(budget: dict[str, Any]) -> list[str]:
         "Priors are the simulators' defaults, mechanisms equally likely; all "
         "methods are scored on the same held-out series.",
         f"SGNN: SimulationGroundedClassifier on log1p counts, "
-        f"{budget['n_simulations']} simulations, at most {budget['max_epochs']} "
+        f"{budget['n_simulations']} simulated trajectories with fresh observation "
+        f"noise drawn around them every epoch, at most {budget['max_epochs']} "
         "epochs with early stopping. AIC and BIC: AICModelSelector with default "
         "optimiser settings.",
         "Bayes: argmax of the posterior from marginal likelihoods integrated "
