@@ -28,7 +28,7 @@ import numpy as np
 from skorch.callbacks import Callback
 
 from .._pages import forget_rows, releasable_empty
-from ..simulators import Simulation, TruncatedSimulator
+from ..simulators import MixtureSimulator, Simulation, TruncatedSimulator
 from ..simulators._base import NamesFromWrapped, Simulator
 from ..simulators._latent import LatentSimulator
 from ..simulators._trajectory import observation_blocks
@@ -53,6 +53,9 @@ def is_latent_simulator(simulator: Any) -> bool:
     >>> is_latent_simulator(FunctionSimulator(lambda p, rng: [p["a"]], {"a": (0, 1)}))
     False
     """
+    if isinstance(simulator, MixtureSimulator):
+        # It has the two methods, which work when all its mechanisms do.
+        return all(is_latent_simulator(s) for _, s in simulator.simulators)
     return all(
         callable(getattr(simulator, name, None))
         for name in ("simulate_latent", "observe")

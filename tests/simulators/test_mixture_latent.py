@@ -97,3 +97,17 @@ def test_a_classifier_draws_fresh_noise_around_a_mixture_when_asked(mixture):
     auto = SimulationGroundedClassifier(mixture, **params).fit()
     assert auto.observation_noise_ == "fixed"
     assert not np.array_equal(auto.predict_proba(X), fresh.predict_proba(X))
+
+
+def test_fresh_noise_for_a_mixture_with_a_plain_component_falls_back_with_a_warning():
+    function = FunctionSimulator(lambda p, rng: [p["a"]] * 5, {"a": (0, 1)})
+    mixed = MixtureSimulator([("a", LinearGaussian()), ("f", function)])
+    with pytest.warns(UserWarning, match="observation_noise"):
+        clf = SimulationGroundedClassifier(
+            mixed,
+            n_simulations=300,
+            max_epochs=2,
+            observation_noise="fresh",
+            random_state=0,
+        ).fit()
+    assert clf.observation_noise_ == "fixed"
