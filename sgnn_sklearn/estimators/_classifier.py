@@ -124,14 +124,11 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         loss; see :class:`SimulationGroundedRegressor`.
     observation_noise : {"auto", "fixed", "fresh"}, default="auto"
         ``"auto"``: ``"fresh"`` when the fit is offline and the simulator is a
-        :class:`~sgnn_sklearn.simulators.LatentSimulator`, else ``"fixed"``.
-        ``"fresh"`` draws new observation noise around the fixed latent
-        trajectories at every epoch when the simulator is a
-        :class:`~sgnn_sklearn.simulators.LatentSimulator`, or a
-        :class:`~sgnn_sklearn.simulators.MixtureSimulator` of them; see
-        :class:`SimulationGroundedRegressor`. ``"auto"`` does not choose it
-        for a mixture (yet: every documented model-selection figure was
-        trained on a mixture's simulations as drawn); pass ``"fresh"``.
+        :class:`~sgnn_sklearn.simulators.LatentSimulator` (or a
+        :class:`~sgnn_sklearn.simulators.MixtureSimulator` of them), else
+        ``"fixed"``. ``"fresh"`` draws new observation noise around the
+        fixed latent trajectories at every epoch when the simulator is one of
+        those; see :class:`SimulationGroundedRegressor`.
 
     Attributes
     ----------

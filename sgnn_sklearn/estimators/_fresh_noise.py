@@ -70,7 +70,9 @@ def noise_can_be_redrawn(simulator: Any) -> bool:
     is still the latent trajectory followed by its observation. A subclass
     that overrides ``simulate``, ``simulate_from_params`` or ``generate`` (to
     post-process the series, say) would be bypassed by ``simulate_latent``
-    and ``observe``, so it is trained on its simulations as drawn.
+    and ``observe``, so it is trained on its simulations as drawn. A
+    :class:`~sgnn_sklearn.simulators.MixtureSimulator` qualifies when every
+    one of its mechanisms does.
 
     Examples
     --------
@@ -88,11 +90,25 @@ def noise_can_be_redrawn(simulator: Any) -> bool:
     >>> from sgnn_sklearn.simulators import TruncatedSimulator
     >>> noise_can_be_redrawn(TruncatedSimulator(LinearGaussian(), {"theta0": (0, 1)}))
     True
+    >>> from sgnn_sklearn.simulators import MixtureSimulator
+    >>> noise_can_be_redrawn(MixtureSimulator([("a", LinearGaussian()),
+    ...                                        ("b", LinearGaussian(noise_std=2.0))]))
+    True
+    >>> noise_can_be_redrawn(MixtureSimulator([("a", LinearGaussian()),
+    ...                                        ("b", QuadraticGaussian())]))
+    False
     """
     if isinstance(simulator, TruncatedSimulator):
         # Its simulate is the wrapped one's on parameters from the box, and
         # it passes on simulate_latent and observe: as redrawable as that one.
         return noise_can_be_redrawn(simulator.simulator)
+    if isinstance(simulator, MixtureSimulator):
+        # Each row is its mechanism's simulate, which its mechanism's
+        # simulate_latent and observe reproduce when that one's noise can be
+        # drawn again.
+        return type(simulator).simulate is MixtureSimulator.simulate and all(
+            noise_can_be_redrawn(s) for _, s in simulator.simulators
+        )
     cls = type(simulator)
     return (
         isinstance(simulator, LatentSimulator)

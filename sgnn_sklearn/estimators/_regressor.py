@@ -187,8 +187,9 @@ class SimulationGroundedRegressor(
         patience (skorch's ``LRScheduler`` with ``ReduceLROnPlateau``).
     observation_noise : {"auto", "fixed", "fresh"}, default="auto"
         ``"auto"``: ``"fresh"`` when the fit is offline and the simulator is a
-        :class:`~sgnn_sklearn.simulators.LatentSimulator`, else ``"fixed"``,
-        silently. ``"fresh"``, offline and with a
+        :class:`~sgnn_sklearn.simulators.LatentSimulator` (or a
+        :class:`~sgnn_sklearn.simulators.MixtureSimulator` of them), else
+        ``"fixed"``, silently. ``"fresh"``, offline and with a
         :class:`~sgnn_sklearn.simulators.LatentSimulator` (every built-in
         simulator is one): the ``n_simulations`` latent trajectories are
         simulated once, and new observation noise is drawn around the

@@ -82,7 +82,7 @@ def test_bad_latent_input_and_components_without_the_hook_are_refused(mixture):
         mixed.simulate_latent(4, random_state=0)
 
 
-def test_a_classifier_draws_fresh_noise_around_a_mixture_when_asked(mixture):
+def test_a_classifier_draws_fresh_noise_around_a_mixture(mixture):
     params = dict(n_simulations=600, max_epochs=3, random_state=0)
     fresh = SimulationGroundedClassifier(
         mixture, observation_noise="fresh", **params
@@ -93,10 +93,16 @@ def test_a_classifier_draws_fresh_noise_around_a_mixture_when_asked(mixture):
     ).fit()
     X = mixture.simulate(20, random_state=9).X
     np.testing.assert_array_equal(fresh.predict_proba(X), again.predict_proba(X))
-    # "auto" keeps a mixture's simulations as drawn (see the docstring).
+    # "auto" chooses fresh noise for a mixture of latent simulators, and
+    # "fixed" trains on the simulations as drawn.
     auto = SimulationGroundedClassifier(mixture, **params).fit()
-    assert auto.observation_noise_ == "fixed"
-    assert not np.array_equal(auto.predict_proba(X), fresh.predict_proba(X))
+    assert auto.observation_noise_ == "fresh"
+    np.testing.assert_array_equal(auto.predict_proba(X), fresh.predict_proba(X))
+    fixed = SimulationGroundedClassifier(
+        mixture, observation_noise="fixed", **params
+    ).fit()
+    assert fixed.observation_noise_ == "fixed"
+    assert not np.array_equal(fixed.predict_proba(X), fresh.predict_proba(X))
 
 
 def test_fresh_noise_for_a_mixture_with_a_plain_component_falls_back_with_a_warning():
@@ -110,4 +116,16 @@ def test_fresh_noise_for_a_mixture_with_a_plain_component_falls_back_with_a_warn
             observation_noise="fresh",
             random_state=0,
         ).fit()
+    assert clf.observation_noise_ == "fixed"
+
+
+def test_auto_keeps_a_mixture_with_a_non_redrawable_mechanism_as_drawn():
+    from sgnn_sklearn.simulators import QuadraticGaussian
+
+    mixed = MixtureSimulator(
+        [("a", LinearGaussian(n_features=8)), ("q", QuadraticGaussian())]
+    )
+    clf = SimulationGroundedClassifier(
+        mixed, n_simulations=300, max_epochs=2, random_state=0
+    ).fit()
     assert clf.observation_noise_ == "fixed"
