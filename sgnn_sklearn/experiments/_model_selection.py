@@ -215,7 +215,7 @@ def sgnn_classifier(
         "n_simulations": budget["n_simulations"],
         "max_epochs": budget["max_epochs"],
         # New observation noise around the mixture's trajectories every epoch
-        # (observation_noise="auto" keeps a mixture's simulations as drawn).
+        # (what "auto" chooses too; said here, as the experiment relies on it).
         "observation_noise": "fresh",
         "preprocessor": log_counts(),
         "memory_bank_size": 0,
