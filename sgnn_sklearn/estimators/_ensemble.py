@@ -26,13 +26,13 @@ from skorch.callbacks import LRScheduler
 
 from .._pages import forget_rows, spill_to_file
 from ..simulators import Simulation
+from ..simulators._latent import draws_latent_apart
 from ._base import BaseSimulationGrounded
 from ._fresh_noise import (
     FreshObservations,
     LatentDraws,
     counts_as_float32,
     epoch_generator,
-    is_latent_simulator,
     noise_can_be_redrawn,
 )
 from ._networks import ARCHITECTURES
@@ -190,7 +190,7 @@ class EnsembleBase(BaseSimulationGrounded):
             fresh = offline and noise_can_be_redrawn(simulator)
         else:
             fresh = self.observation_noise == "fresh" and offline
-        if fresh and not is_latent_simulator(simulator):
+        if fresh and not draws_latent_apart(simulator):
             warnings.warn(
                 "observation_noise='fresh' draws new noise around latent "
                 "trajectories, which only a simulator with simulate_latent and "

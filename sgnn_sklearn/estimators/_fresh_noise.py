@@ -42,26 +42,6 @@ from ..simulators._trajectory import observation_blocks
 PREFETCH_MAX_BYTES = 128 * 2**20
 
 
-def is_latent_simulator(simulator: Any) -> bool:
-    """True when ``simulator`` draws latent trajectories and their noise apart.
-
-    Examples
-    --------
-    >>> from sgnn_sklearn.simulators import LinearGaussian, FunctionSimulator
-    >>> is_latent_simulator(LinearGaussian())
-    True
-    >>> is_latent_simulator(FunctionSimulator(lambda p, rng: [p["a"]], {"a": (0, 1)}))
-    False
-    """
-    if isinstance(simulator, MixtureSimulator):
-        # It has the two methods, which work when all its mechanisms do.
-        return all(is_latent_simulator(s) for _, s in simulator.simulators)
-    return all(
-        callable(getattr(simulator, name, None))
-        for name in ("simulate_latent", "observe")
-    )
-
-
 def noise_can_be_redrawn(simulator: Any) -> bool:
     """True when fresh noise reproduces what ``simulator.simulate`` draws.
 

@@ -290,3 +290,32 @@ class LatentSimulator(Simulator):
             f"{type(self).__name__} must implement "
             "generate_observation(trajectory, params, rng)."
         )
+
+
+def draws_latent_apart(simulator: Any) -> bool:
+    """True when ``simulator`` draws latent trajectories and their noise apart.
+
+    It has ``simulate_latent`` and ``observe`` to call; a
+    :class:`~sgnn_sklearn.simulators.MixtureSimulator`, whose two methods pass
+    the steps on to its mechanisms, only when every mechanism does.
+
+    Examples
+    --------
+    >>> from sgnn_sklearn.simulators import (
+    ...     FunctionSimulator, LinearGaussian, MixtureSimulator)
+    >>> draws_latent_apart(LinearGaussian())
+    True
+    >>> plain = FunctionSimulator(lambda p, rng: [p["a"]] * 5, {"a": (0, 1)})
+    >>> draws_latent_apart(plain)
+    False
+    >>> draws_latent_apart(MixtureSimulator([("a", LinearGaussian()), ("f", plain)]))
+    False
+    """
+    from ._mixture import MixtureSimulator  # which calls this for its mechanisms
+
+    if isinstance(simulator, MixtureSimulator):
+        return all(draws_latent_apart(s) for _, s in simulator.simulators)
+    return all(
+        callable(getattr(simulator, hook, None))
+        for hook in ("simulate_latent", "observe")
+    )

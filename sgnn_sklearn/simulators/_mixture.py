@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._base import Simulator
+from ._latent import draws_latent_apart
 from ._prior import as_generator
 from ._simulation import Simulation, no_errors
 from ._validation import check_n_samples, check_simulation, refuse_simulator_class
@@ -349,10 +350,7 @@ class MixtureSimulator(Simulator):
 
     def _check_latent(self, method: str) -> None:
         for name, simulator in zip(*self._check_components()[:2], strict=True):
-            if not all(
-                callable(getattr(simulator, hook, None))
-                for hook in ("simulate_latent", "observe")
-            ):
+            if not draws_latent_apart(simulator):
                 raise TypeError(
                     f"MixtureSimulator.{method} needs every mechanism to draw its "
                     f"latent trajectory and its noise apart (a LatentSimulator); "
