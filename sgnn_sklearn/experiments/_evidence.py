@@ -280,7 +280,7 @@ def _laplace_proposal(
 
 
 def laplace_at_mode(
-    simulator: Any, X: np.ndarray, rng: np.random.Generator
+    simulator: Any, X: np.ndarray, rng: np.random.Generator, *, chart: Any = None
 ) -> tuple[Any, _UniformBox, np.ndarray, np.ndarray, np.ndarray]:
     """The integrand and its Laplace approximation for each series.
 
@@ -288,6 +288,10 @@ def laplace_at_mode(
     reporting rate integrated exactly), the box of its free parameters, and
     the mode, covariance factor and log-determinant from
     :func:`_laplace_proposal`, started at the maximum-likelihood point.
+    ``chart``, when given, is called as ``chart(simulator, likelihood, box)``
+    and returns an integrand on other coordinates, with ``box`` and
+    ``to_chart(params)`` (``_epidemic_chart._GrowthRateChart``): the
+    integrand, box and mode are then the chart's.
     """
     box = _UniformBox.of(simulator)
     fit_simulator = simulator
@@ -302,5 +306,9 @@ def laplace_at_mode(
         max_iter=100,
         random_state=int(rng.integers(np.iinfo(np.int32).max)),
     )
-    center, scale, log_det = _laplace_proposal(simulator, box, X, box.logit(fit.params))
+    start = fit.params
+    if chart is not None:
+        simulator = chart(fit_simulator, simulator, box)
+        box, start = simulator.box, simulator.to_chart(start)
+    center, scale, log_det = _laplace_proposal(simulator, box, X, box.logit(start))
     return simulator, box, center, scale, log_det

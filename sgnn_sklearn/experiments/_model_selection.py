@@ -63,7 +63,7 @@ FULL: dict[str, Any] = {
     "n_simulations": 20_000,
     "max_epochs": 30,
     "n_test": 400,
-    "n_draws": 2_000,
+    "n_draws": 32_000,
 }
 
 # Observation models by label: the keyword arguments given to every simulator.
