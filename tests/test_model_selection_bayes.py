@@ -42,7 +42,9 @@ def test_evidence_matches_the_reference_posteriors_quadrature(cls):
     X = sim.simulate(6, random_state=3).X
     reference = reference_posterior(sim, X)
     assert reference.converged.all()
-    estimate = log_marginal_likelihood(sim, X, n_draws=2000, random_state=0)
+    # 8,000 draws: at 2,000 the error is up to 0.026 with 8 adaptation rounds
+    # and 0.02 with 3 (the random stream, not a bias: 0.004 at 20,000 draws).
+    estimate = log_marginal_likelihood(sim, X, n_draws=8000, random_state=0)
     np.testing.assert_allclose(estimate, reference.log_evidence, atol=0.02)
 
 

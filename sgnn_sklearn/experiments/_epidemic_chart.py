@@ -61,12 +61,16 @@ class _GrowthRateChart:
         self.gamma = names.index("gamma")
         self.sigma = names.index("sigma") if self.seir else None
         free = set(box.free.tolist())
-        self.product = "rho" in names and {names.index("rho"), names.index("i0")} <= free
+        self.product = (
+            "rho" in names and {names.index("rho"), names.index("i0")} <= free
+        )
         self.rho = names.index("rho") if self.product else None
         self.i0 = names.index("i0") if self.product else None
         low, high = box.low.copy(), box.high.copy()
         corners = np.array(
-            list(itertools.product(*[(box.low[j], box.high[j]) for j in range(len(low))]))
+            list(
+                itertools.product(*[(box.low[j], box.high[j]) for j in range(len(low))])
+            )
         )
         rates = self.growth_rate(corners)
         low[self.r0], high[self.r0] = rates.min(), rates.max()

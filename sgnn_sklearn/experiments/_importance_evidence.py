@@ -93,19 +93,30 @@ def log_marginal_likelihood(
     else Student-t components (3 degrees of freedom): one at the posterior
     mode with the Laplace covariance there (found by damped Newton steps
     from the maximum-likelihood point), and, refitted to the weighted draws
-    in each of ``ADAPT_ROUNDS`` rounds of ``n_draws // 2`` draws (population
-    Monte Carlo), one with their mean and widened covariance and a mixture
-    of ``KERNELS`` narrow t kernels at draws resampled by weight (which
-    follows curved and lopsided posteriors). Only the final ``n_draws``
-    draws enter the estimate, which is therefore unbiased for ``p(x)``; the
-    prior component bounds every weight. ``proposal="prior"`` draws from
-    the prior only: plain Monte Carlo, which needs far more draws when the
-    data are informative.
+    in each of ``ADAPT_ROUNDS`` (8) rounds of ``n_draws // 2`` draws but at
+    most 1,000 (population Monte Carlo), one with their mean and widened
+    covariance and a mixture of ``KERNELS`` narrow t kernels at draws
+    resampled by weight (which follows curved and lopsided posteriors).
+    Only the final ``n_draws`` draws enter the estimate, which is therefore
+    unbiased for ``p(x)``; the prior component bounds every weight.
+    ``proposal="prior"`` draws from the prior only: plain Monte Carlo,
+    which needs far more draws when the data are informative.
 
     For SIR and SEIR with Poisson noise and a free reporting rate ``rho``,
     ``rho`` is integrated exactly (an incomplete gamma function: the mean is
     linear in it) and the draws cover the other parameters: the ``rho``
-    against ``i0`` ridge is what defeated the proposals before.
+    against ``i0`` ridge is what defeated the proposals before. For SIR and
+    SEIR with a free ``R0`` the draws are made on a chart
+    (``_epidemic_chart._GrowthRateChart``) where the early growth rate stands
+    in for ``R0``, and ``rho * i0`` for ``i0`` when both are free: the data
+    pin down those two combinations, so on the prior's own coordinates the
+    posterior is a thin curved ridge, and on the chart nearly straight (the
+    prior's density and Jacobian enter the integrand; the integral is the
+    same). On the first 100 test series of the model-selection experiment's
+    Poisson 30-day setting, three independent estimates (2,000 draws, 3
+    adaptation rounds) of the SIR-to-SEIR log evidence ratio spread by 0.17
+    (median) and 0.66 (90th percentile) on the prior's logit scale, by 0.07
+    and 0.19 on the chart.
 
     Parameters
     ----------
