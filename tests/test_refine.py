@@ -71,6 +71,26 @@ def test_a_box_that_cuts_the_posterior_biases_it():
     assert (est.predict(x)[0] - exact) / sd > 0.5  # half-normal mean: 0.8 sd
 
 
+class _Overconfident(SimulationGroundedRegressor):
+    """Its amortised posterior sd is 100 times too small: the box cuts."""
+
+    def predict(self, X, return_std=False):
+        out = super().predict(X, return_std=return_std)
+        if return_std and not isinstance(self.simulator_, TruncatedSimulator):
+            return out[0], out[1] / 100
+        return out
+
+
+def test_a_box_that_cuts_warns_at_the_callers_line():
+    est = _Overconfident(SIM, 300, max_epochs=5, random_state=0).fit()
+    x = SIM.simulate(1, random_state=101).X
+    with pytest.warns(UserWarning, match="reaches the edge") as record:
+        est.refine(x, n_rounds=1, n_simulations=300, n_estimators=1)
+    assert [w.filename for w in record if "reaches the edge" in str(w.message)] == [
+        __file__
+    ]
+
+
 def test_refine_bad_input(amortised):
     x = SIM.simulate(1, random_state=1).X
     with pytest.raises(ValueError, match="n_rounds"):

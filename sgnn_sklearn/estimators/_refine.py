@@ -153,7 +153,9 @@ def _warn_if_posterior_leaves_box(
             f"{bounds}: there the truncation may cut the posterior. Refine with "
             "more rounds or a larger width, or refine those rows apart.",
             UserWarning,
-            stacklevel=3,
+            # warn <- _warn_if_posterior_leaves_box <- refine_around <- refine:
+            # the caller's line of est.refine(...).
+            stacklevel=4,
         )
 
 
