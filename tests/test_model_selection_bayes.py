@@ -52,12 +52,12 @@ def test_evidence_matches_the_reference_posteriors_quadrature(cls):
 def test_bayes_decisions_stable_between_draw_counts():
     # Poisson epidemics, all four parameters of SIR and five of SEIR unknown:
     # the case whose integral did not converge before (19.5% of decisions
-    # changed between 250 and 1,000 draws on 400 series; 6.5% now between
-    # 500 and 2,000).
+    # changed between 250 and 1,000 draws on 400 series; 6.5%, then 4.5%,
+    # between 500 and 2,000). On the growth-rate chart 1 of these 40 changes.
     candidates = ms.epidemic_candidates(30, "poisson")
     test = ms.MixtureSimulator(candidates).simulate(40, random_state=5)
     out = ms.bayes_errors(candidates, test.X, np.asarray(test.mechanism), 2000, 0)
-    assert out["flips"] <= 0.1
+    assert out["flips"] <= 0.05
 
 
 def test_grid_evidence_matches_adaptive_quadrature_to_1e_4():

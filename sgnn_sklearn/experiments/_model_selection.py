@@ -17,8 +17,10 @@ importance sampling, for the epidemics). No method can beat the Bayes-optimal
 error except by chance on a finite test set. The integral's convergence is
 shown by the decisions that change with a quarter of the draws or nodes:
 none of 400 in each growth setting, 16-23 s of CPU per setting for both
-resolutions (seed 0); the epidemics' importance sampler changed 3.2-9.0%
-of them at the last full run, above the 1% target.
+resolutions (seed 0); for the epidemics' importance sampler, on the chart
+of ``_epidemic_chart`` with 32,000 and 8,000 draws, 0.2-1.0% (4.5-9.0% with
+2,000 and 500 draws on the prior's logit scale before), 416-546 s of CPU
+per setting.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ from ._bayes_selection import bayes_errors, posterior_risk
 from ._result import ExperimentResult
 
 # Budgets. Quick: one setting per task, 17 s on 2 idle cores. Full: two noise
-# levels by two series lengths per task, 532 s on 2 idle cores with 1,000
-# draws; the Bayes integral with 2,000 draws took 87 s and 120 s of CPU in the
-# two Poisson epidemic settings (30 and 60 days), the growth laws' lattice
-# quadrature 16-23 s per setting (both resolutions, 400 series).
+# levels by two series lengths per task, 2,161 s on the 2-core machine at load
+# average 1-2 (seed 0, 2 December 2026), of which the epidemics' Bayes
+# integral with 32,000 draws (and 8,000 for the check) took 416-546 s per
+# setting and the growth laws' lattice quadrature 12-29 s (both resolutions,
+# 400 series).
 QUICK: dict[str, Any] = {
     "noises": ("negbin k=10",),
     "growth_lengths": (30,),
@@ -96,9 +99,11 @@ COLUMNS = [
 # (seed 0), against 0.0-3.2% between 500 and 2,000 importance draws. The
 # epidemics' by importance sampling: their posterior is a thin curved ridge
 # (growth rate known to 1%, R0 and the recovery rate not) that a lattice
-# scaled at the mode does not resolve. The quadrature along the ridge
-# ("ridge", ridge_log_evidence) changed as many decisions as the importance
-# sampler (2 of the first 100 Poisson 30-day test series) at 15 times its CPU.
+# scaled at the mode does not resolve, and which the sampler's chart (growth
+# rate for R0) straightens. The quadrature along the ridge ("ridge",
+# ridge_log_evidence) changed as many decisions as the sampler did on the
+# logit scale (2 of the first 100 Poisson 30-day test series) at 15 times its
+# CPU.
 INTEGRAL = {"growth": "grid", "epidemic": "importance"}
 # Share of series whose Bayes classification changes between the two
 # resolutions above which the integral is reported as not converged.
