@@ -35,10 +35,11 @@ PROPOSAL_DF = 3.0
 # weight sits on one draw must not collapse the next proposal onto it.
 MIN_PROPOSAL_STD = 1e-3
 # Adaptation rounds of the importance proposal, each of half the draws but at
-# most ADAPT_DRAWS: on the epidemics' chart, 8 rounds of at most 1,000 draws
-# changed 0.75% and 1.25% of the decisions between 8,000 and 2,000 final
-# draws (Poisson and negative-binomial counts, 30 days, 400 series, seed 0),
-# where 3 rounds of half the draws changed 1.0% and 1.5-4.5%.
+# most ADAPT_DRAWS. On the epidemics' chart (30 days, 400 series, seed 0),
+# with 8 rounds of at most 1,000 draws 1.25% (Poisson) and 0.75% (negative
+# binomial) of the decisions changed between 8,000 and 2,000 final draws;
+# with 3 rounds of half the draws 1.0% (negative binomial) between 8,000 and
+# 2,000, and 1.5% and 4.5% between 2,000 and 500.
 ADAPT_ROUNDS = 8
 ADAPT_DRAWS = 1000
 # t kernels of the adapted kernel-mixture proposal, at draws resampled by weight.
