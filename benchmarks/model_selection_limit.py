@@ -17,8 +17,9 @@ label noise added (6 against 10 mistakes in 400 read as 1.67x).
 
 Classifiers: the experiment's SGNN (20,000 simulated trajectories with
 fresh observation noise drawn around them every epoch, at most 30 epochs),
-alone, with ``n_estimators=5`` and with five times the simulations; the
-same trained on its simulations as drawn (``observation_noise="fixed"``, the
+alone, with ``n_estimators=5``, with five times the simulations, and on
+raw or square-root counts instead of ``log(1 + count)``; the same trained
+on its simulations as drawn (``observation_noise="fixed"``, the
 experiment's SGNN before), alone, with five members, with five times the
 simulations, and with both.
 
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.preprocessing import FunctionTransformer
 
 from sgnn_sklearn.experiments import _model_selection as ms
 from sgnn_sklearn.experiments._bayes_selection import bayes_errors, posterior_risk
@@ -52,6 +54,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "fresh noise (the experiment's)": {},
     "fresh noise, 5 members": {"n_estimators": 5},
     "fresh noise, 5x simulations": MORE,
+    # Inputs other than the experiment's log(1 + count), both standardised
+    # by the estimator: raw counts, and their square root (which makes
+    # Poisson noise of about constant variance).
+    "fresh noise, raw counts": {"preprocessor": None},
+    "fresh noise, root counts": {
+        "preprocessor": FunctionTransformer(np.sqrt, feature_names_out="one-to-one")
+    },
 }
 
 
