@@ -65,15 +65,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def setting_rows(
-    k: int, noise: str, length: int, candidates: list, seed: int, variants: list[str]
+    k: int,
+    task: str,
+    noise: str,
+    length: int,
+    candidates: list,
+    seed: int,
+    variants: list[str],
 ) -> list[dict[str, Any]]:
-    """Every classifier on setting ``k``, against its Bayes posterior."""
+    """Every classifier on setting ``k`` of ``task``, against its Bayes posterior."""
     budget = ms.FULL
     seeds = ms.setting_seeds(seed * 1000 + k)
     mixture = MixtureSimulator(candidates)
     test = mixture.simulate(budget["n_test"], random_state=int(seeds[0]))
     truth = np.asarray(test.mechanism)
-    task = "growth" if candidates[0][0] == "exponential" else "epidemic"
     bayes = bayes_errors(
         candidates,
         test.X,
@@ -131,7 +136,7 @@ def run(
     rows = []
     for k, (kind, noise, length, candidates) in enumerate(ms.settings(ms.FULL)):
         if kind == task and (lengths is None or length in lengths):
-            rows += setting_rows(k, noise, length, candidates, seed, variants)
+            rows += setting_rows(k, kind, noise, length, candidates, seed, variants)
     title = "growth laws" if task == "growth" else "epidemics"
     return {title: {"rows": rows, "targets": targets(rows)}}
 
