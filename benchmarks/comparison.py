@@ -16,12 +16,15 @@ LinearGaussian, adaptive quadrature with a convergence check elsewhere):
 Beside the default regressor, deep ensembles (``ENSEMBLES``: the same
 estimator with ``n_estimators`` of 3 and 5, and 5 members of one hidden layer
 whose width follows the budget) learn from the same simulations, so that a
-user can weigh their error against their CPU time. They are fitted after
-every other method, and each fit is seeded by its own ``random_state``, so
-the default's figures do not depend on them.
+user can weigh their error against their CPU time, and so does one network
+of the default architecture trained longer (``benchmarks.training.LONGER``:
+the learning rate cut on each plateau, early stopping after 30 epochs
+without progress, at most 300). They are fitted after every other method
+(``OPTIONS``), and each fit is seeded by its own ``random_state``, so the
+default's figures do not depend on them.
 
-Run it alone with ``python -m benchmarks --only comparison`` (about 50
-minutes on 2 busy cores with the ensembles; ``--quick`` takes a few minutes).
+Run it alone with ``python -m benchmarks --only comparison`` (about an hour
+on 2 busy cores with these rows; ``--quick`` takes a few minutes).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from sgnn_sklearn.simulators import (
 )
 
 from ._common import SEED, timed
+from .training import LONGER
 
 # Posterior draws per test observation from NPE: its mean and quantiles come
 # from them (Monte Carlo error 1/NPE_SAMPLES of the posterior variance).
@@ -67,6 +71,9 @@ ENSEMBLES: tuple[dict[str, Any], ...] = (
     {"n_estimators": 5},
     {"n_estimators": 5, "hidden_layer_sizes": "auto"},
 )
+# Every row after the default's, MLPRegressor's and NPE's: the ensembles,
+# then one network trained longer (benchmarks.training.LONGER).
+OPTIONS: tuple[dict[str, Any], ...] = (*ENSEMBLES, LONGER)
 
 
 def problems(quick: bool = False) -> dict[str, Any]:
@@ -195,7 +202,7 @@ def _run_seed(
     n: int,
     seed: int,
     npe: bool,
-    ensembles: tuple[dict[str, Any], ...] = ENSEMBLES,
+    ensembles: tuple[dict[str, Any], ...] = OPTIONS,
 ) -> list[dict[str, Any]]:
     """Every method on one problem and seed, on the same simulations.
 

@@ -40,6 +40,7 @@ from sgnn_sklearn.experiments._bayes_selection import bayes_errors, posterior_ri
 from sgnn_sklearn.simulators import MixtureSimulator
 
 from ._common import RESULTS, SEED, report, timed
+from .training import LONGER
 
 # Relative to the experiment's SGNN (fresh observation noise every epoch
 # since 2 December 2026, 17:30 UTC); "as drawn" is the one before it.
@@ -58,6 +59,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # by the estimator: raw counts, and their square root (which makes
     # Poisson noise of about constant variance).
     "fresh noise, raw counts": {"preprocessor": None},
+    # Longer training (benchmarks.training.LONGER; the experiment's SGNN has
+    # a constant rate, patience 10 and at most 30 epochs).
+    "fresh noise, longer training": LONGER,
     "fresh noise, root counts": {
         "preprocessor": FunctionTransformer(np.sqrt, feature_names_out="one-to-one")
     },

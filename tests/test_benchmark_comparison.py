@@ -6,6 +6,7 @@ import pytest
 from benchmarks.__main__ import _targets
 from benchmarks.comparison import (
     ENSEMBLES,
+    OPTIONS,
     _run_seed,
     ensemble_label,
     problems,
@@ -81,6 +82,14 @@ def test_the_suite_scores_ensembles_of_three_and_five():
     assert [p["n_estimators"] for p in ENSEMBLES] == [3, 5, 5]
     assert ensemble_label(ENSEMBLES[0]) == (
         "SimulationGroundedRegressor (n_estimators=3)"
+    )
+
+
+def test_the_suite_also_scores_one_network_trained_longer():
+    assert OPTIONS[: len(ENSEMBLES)] == ENSEMBLES and len(OPTIONS) == 4
+    assert ensemble_label(OPTIONS[-1]) == (
+        "SimulationGroundedRegressor (lr_schedule='plateau', n_iter_no_change=30, "
+        "max_epochs=300)"
     )
 
 
