@@ -182,12 +182,14 @@ def _have_sbi() -> bool:
     return True
 
 
-def ensemble_label(params: dict[str, Any]) -> str:
-    """The method name of an ensemble row, its options as passed.
+def option_label(params: dict[str, Any]) -> str:
+    """The method name of an option row (an ensemble, longer training).
+
+    Its options as passed, after the class name.
 
     Examples
     --------
-    >>> ensemble_label({"n_estimators": 5, "hidden_layer_sizes": "auto"})
+    >>> option_label({"n_estimators": 5, "hidden_layer_sizes": "auto"})
     "SimulationGroundedRegressor (n_estimators=5, hidden_layer_sizes='auto')"
     """
     options = ", ".join(f"{key}={value!r}" for key, value in params.items())
@@ -202,12 +204,12 @@ def _run_seed(
     n: int,
     seed: int,
     npe: bool,
-    ensembles: tuple[dict[str, Any], ...] = OPTIONS,
+    options: tuple[dict[str, Any], ...] = OPTIONS,
 ) -> list[dict[str, Any]]:
     """Every method on one problem and seed, on the same simulations.
 
-    The ensembles come last: the default, MLPRegressor and NPE rows are
-    those of a run without them.
+    The option rows (``options``: ensembles, longer training) come last:
+    the default, MLPRegressor and NPE rows are those of a run without them.
     """
     base = {"problem": name, "n_simulations": n, "seed": seed}
     rows = []
@@ -258,13 +260,13 @@ def _run_seed(
             out["lower"],
             out["upper"],
         )
-    for params in ensembles:
-        members = SimulationGroundedRegressor(sim, n, random_state=seed, **params)
-        with timed() as t_ens, warnings.catch_warnings():
+    for params in options:
+        other = SimulationGroundedRegressor(sim, n, random_state=seed, **params)
+        with timed() as t_other, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            members.fit()
-        lower, upper = members.predict_interval(test.X, COVERAGE)
-        add(ensemble_label(params), t_ens, members.predict(test.X), lower, upper)
+            other.fit()
+        lower, upper = other.predict_interval(test.X, COVERAGE)
+        add(option_label(params), t_other, other.predict(test.X), lower, upper)
     return rows
 
 

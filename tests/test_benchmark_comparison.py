@@ -8,7 +8,7 @@ from benchmarks.comparison import (
     ENSEMBLES,
     OPTIONS,
     _run_seed,
-    ensemble_label,
+    option_label,
     problems,
     score,
     summarise,
@@ -38,7 +38,7 @@ def test_methods_scored_on_the_same_observations_and_summarised():
     post = reference_posterior(sim, test.X)
     rows = []
     for seed in (0, 1):
-        rows += _run_seed("LG", sim, test, post, 300, seed, npe=False, ensembles=())
+        rows += _run_seed("LG", sim, test, post, 300, seed, npe=False, options=())
     assert {r["method"].split(" ")[0] for r in rows} == {
         "SimulationGroundedRegressor",
         "MLPRegressor",
@@ -67,9 +67,9 @@ def test_ensemble_rows_leave_the_other_rows_as_they_were():
     sim = LinearGaussian(n_features=3)
     test = sim.simulate(30, random_state=1)
     post = reference_posterior(sim, test.X)
-    alone = _run_seed("LG", sim, test, post, 300, 0, npe=False, ensembles=())
+    alone = _run_seed("LG", sim, test, post, 300, 0, npe=False, options=())
     params = {"n_estimators": 2, "hidden_layer_sizes": (8,)}
-    rows = _run_seed("LG", sim, test, post, 300, 0, npe=False, ensembles=(params,))
+    rows = _run_seed("LG", sim, test, post, 300, 0, npe=False, options=(params,))
     assert [_figures(r) for r in rows[:2]] == [_figures(r) for r in alone]
     assert [r["method"] for r in rows[2:]] == [
         "SimulationGroundedRegressor (n_estimators=2, hidden_layer_sizes=(8,))"
@@ -80,14 +80,14 @@ def test_ensemble_rows_leave_the_other_rows_as_they_were():
 
 def test_the_suite_scores_ensembles_of_three_and_five():
     assert [p["n_estimators"] for p in ENSEMBLES] == [3, 5, 5]
-    assert ensemble_label(ENSEMBLES[0]) == (
+    assert option_label(ENSEMBLES[0]) == (
         "SimulationGroundedRegressor (n_estimators=3)"
     )
 
 
 def test_the_suite_also_scores_one_network_trained_longer():
     assert OPTIONS[: len(ENSEMBLES)] == ENSEMBLES and len(OPTIONS) == 4
-    assert ensemble_label(OPTIONS[-1]) == (
+    assert option_label(OPTIONS[-1]) == (
         "SimulationGroundedRegressor (lr_schedule='plateau', n_iter_no_change=30, "
         "max_epochs=300)"
     )
