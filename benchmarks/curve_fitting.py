@@ -10,8 +10,9 @@ on the same test series:
 - the simulation-grounded regressor with its defaults, at its default budget;
 - the training recipe (``n_estimators=5, hidden_layer_sizes="auto",
   observation_noise="fresh"``), at the same budget;
-- the default network trained longer (``lr_schedule="plateau",
-  n_iter_no_change=30, max_epochs=300``), at the same budget;
+- the network with the training defaults before 3 December 2026
+  (``lr_schedule="constant", n_iter_no_change=10, max_epochs=100``), at the
+  same budget;
 - per-series least squares as a user would run it:
   ``scipy.optimize.curve_fit`` within the prior box, from several starts
   drawn in the box, keeping the best fit; its 90% interval is the estimate
@@ -50,7 +51,7 @@ from sgnn_sklearn.diagnostics import posterior_mass_inside, reference_posterior
 from sgnn_sklearn.simulators import DampedOscillator
 
 from ._common import RESULTS, SEED, report, timed
-from .training import LONGER, RECIPE
+from .training import PREVIOUS_DEFAULTS, RECIPE
 
 COVERAGE = 0.9
 # Starts of curve_fit per series, drawn uniformly in the prior box.
@@ -70,7 +71,7 @@ DEFAULT = "SimulationGroundedRegressor (default)"
 REGRESSORS: tuple[tuple[str, dict[str, Any]], ...] = (
     (DEFAULT, {}),
     ("recipe", RECIPE),
-    ("longer training", LONGER),
+    ("previous defaults", PREVIOUS_DEFAULTS),
 )
 LEAST_SQUARES = f"least squares (curve_fit, {LS_STARTS} starts)"
 
@@ -232,7 +233,7 @@ def _regressor_rows(
     n_simulations: int | None,
     means: dict[str, list[np.ndarray]],
 ) -> list[dict[str, Any]]:
-    """The default regressor, the recipe and longer training, with ``seed``.
+    """The default regressor, the recipe and the previous defaults, with ``seed``.
 
     Their predicted means are appended to ``means`` (by method).
     """

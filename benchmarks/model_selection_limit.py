@@ -63,8 +63,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "fresh noise, root counts": {
         "preprocessor": FunctionTransformer(np.sqrt, feature_names_out="one-to-one")
     },
-    # Longer training (benchmarks.training.LONGER; the experiment's SGNN has
-    # a constant rate, patience 10 and at most 30 epochs).
+    # Longer training (benchmarks.training.LONGER; the experiment's SGNN
+    # trains at most 30 epochs, with the default plateau schedule).
     "fresh noise, longer training": LONGER,
 }
 

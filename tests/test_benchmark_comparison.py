@@ -85,11 +85,11 @@ def test_the_suite_scores_ensembles_of_three_and_five():
     )
 
 
-def test_the_suite_also_scores_one_network_trained_longer():
+def test_the_suite_also_scores_the_previous_training_defaults():
     assert OPTIONS[: len(ENSEMBLES)] == ENSEMBLES and len(OPTIONS) == 4
     assert option_label(OPTIONS[-1]) == (
-        "SimulationGroundedRegressor (lr_schedule='plateau', n_iter_no_change=30, "
-        "max_epochs=300)"
+        "SimulationGroundedRegressor (lr_schedule='constant', n_iter_no_change=10, "
+        "max_epochs=100)"
     )
 
 

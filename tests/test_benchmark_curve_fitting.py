@@ -74,7 +74,7 @@ def test_run_compares_every_method_on_the_same_series():
         "MaximumLikelihoodRegressor",
         "SimulationGroundedRegressor (default)",
         "recipe",
-        "longer training",
+        "previous defaults",
     ]
     assert out["rows"][0]["excess / Bayes risk (mean)"] == 0.0
     assert all(row["excess / Bayes risk (mean)"] > 0 for row in out["rows"][1:])

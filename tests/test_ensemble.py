@@ -37,6 +37,9 @@ def X():
 def test_default_fit_is_bit_identical_to_the_recorded_one():
     """n_estimators=1 with the earlier defaults trains exactly the network of before.
 
+    The training defaults of before 3 December 2026 (a constant rate, patience
+    10) are passed too, so the network is still the one recorded.
+
     The sums were recorded on main before ensembles existed (commit 8a633d1),
     when the defaults were two layers of 128, fixed noise and no preprocessor.
     """
@@ -50,6 +53,8 @@ def test_default_fit_is_bit_identical_to_the_recorded_one():
         hidden_layer_sizes=(128, 128),
         observation_noise="fixed",
         preprocessor=None,
+        lr_schedule="constant",
+        n_iter_no_change=10,
     ).fit()
     mean, std = est.predict(test.X, return_std=True)
     quantiles = est.predict_quantiles(test.X[:5], [0.05, 0.5, 0.95])
@@ -173,7 +178,7 @@ def test_auto_width_and_patience_follow_the_budget():
         if isinstance(m, torch.nn.Linear)
     ][:-1]
     assert tuple(widths) == auto_layer_sizes(n_train) == (64,)
-    assert est.net_.callbacks[0][1].patience == auto_patience(n_train) == 33
+    assert est.net_.callbacks[0][1].patience == auto_patience(n_train) == 50
     assert auto_patience(10**6) == 10 and auto_layer_sizes(10**6) == (256,)
 
 

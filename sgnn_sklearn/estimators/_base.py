@@ -138,12 +138,12 @@ class BaseSimulationGrounded(
         architecture: Any = "mlp",
         hidden_layer_sizes: Any = (128, 128),
         dropout: float = 0.0,
-        max_epochs: int = 100,
+        max_epochs: int = 300,
         lr: float = 1e-3,
         batch_size: int = 128,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int | str = "auto",
         preprocessor: Any = "auto",
         real_data: str = "finetune",
         finetune_lr: float | None = None,
@@ -159,7 +159,7 @@ class BaseSimulationGrounded(
         memory_bank_size: int = 10_000,
         n_estimators: int = 1,
         weight_decay: float = 0.0,
-        lr_schedule: str = "constant",
+        lr_schedule: str = "plateau",
         observation_noise: str = "auto",
     ) -> None:
         self.simulator = simulator

@@ -46,7 +46,7 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         :class:`SimulationGroundedRegressor`.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
-    max_epochs : int, default=100
+    max_epochs : int, default=300
         Maximum number of passes over the training data.
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
@@ -58,7 +58,7 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         ``n_iter_no_change`` epochs, and keep the best weights.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
-    n_iter_no_change : int or "auto", default=10
+    n_iter_no_change : int or "auto", default="auto"
         Patience of early stopping, in epochs; ``"auto"`` follows the number
         of training samples (see :class:`SimulationGroundedRegressor`).
     preprocessor : scikit-learn transformer, "auto" or None, default="auto"
@@ -119,7 +119,7 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         :class:`SimulationGroundedRegressor`.
     weight_decay : float, default=0.0
         Decoupled weight decay (AdamW); 0 trains with Adam.
-    lr_schedule : {"constant", "plateau"}, default="constant"
+    lr_schedule : {"constant", "plateau"}, default="plateau"
         ``"plateau"`` cuts the learning rate on a plateau of the monitored
         loss; see :class:`SimulationGroundedRegressor`.
     observation_noise : {"auto", "fixed", "fresh"}, default="auto"

@@ -43,8 +43,8 @@ from ._online import SimulationStream
 AUTO_WIDTH_BOUNDS = (64, 256)
 # "auto" patience: this many epochs at 10,000 training samples, more for
 # fewer samples (fewer optimiser steps per epoch), between these bounds.
-AUTO_PATIENCE_AT_10K = 10
-AUTO_PATIENCE_BOUNDS = (10, 40)
+AUTO_PATIENCE_AT_10K = 30
+AUTO_PATIENCE_BOUNDS = (10, 50)
 # The plateau schedule divides the learning rate by this factor when the
 # monitored loss has not improved for a third of the early-stopping patience.
 PLATEAU_FACTOR = 0.3
@@ -98,7 +98,7 @@ def auto_patience(n_train: int) -> int:
     Examples
     --------
     >>> auto_patience(1_000), auto_patience(10_000), auto_patience(100_000)
-    (32, 10, 10)
+    (50, 30, 10)
     """
     low, high = AUTO_PATIENCE_BOUNDS
     value = AUTO_PATIENCE_AT_10K * np.sqrt(10_000 / max(n_train, 1))

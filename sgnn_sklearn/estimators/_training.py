@@ -156,6 +156,12 @@ class TrainingMixin:
                 verbose=self.verbose,
             )
             self.net_.fit(X, targets)
+        for _, callback in self.net_.callbacks_:
+            if getattr(callback, "lr_scheduler_", None) is not None:
+                # The schedule is spent, and it refers to the optimiser: pickled
+                # by value with the callbacks, it would tie a model trained on
+                # a GPU to a GPU (skorch maps only the module and optimiser).
+                callback.lr_scheduler_ = None
         self.n_epochs_ = len(self.net_.history)
         self._interrupted = warn_if_interrupted(
             guard, self.net_, type(self).__name__, on_interrupt_note or ""
