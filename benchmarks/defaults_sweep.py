@@ -11,6 +11,10 @@ posterior (``benchmarks.comparison.score``). The settings:
   where the simulator draws it apart): the new defaults;
 - ``AFL``: ``FL`` with one hidden layer whose width follows the budget.
 
+Every setting trains as the defaults did on the day of the sweep
+(``benchmarks.training.PREVIOUS_DEFAULTS``: a constant learning rate,
+patience 10, at most 100 epochs), so that its figures reproduce.
+
 ``python -m benchmarks.defaults_sweep`` (about 10 minutes of CPU, one JSON
 line per fit, then the means); ``--problems SIR SEIR`` for some of them.
 """
@@ -29,6 +33,7 @@ from sgnn_sklearn.diagnostics import reference_posterior
 
 from ._common import SEED, timed
 from .comparison import problems, score
+from .training import PREVIOUS_DEFAULTS
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "old": {
@@ -64,8 +69,10 @@ def run(names: list[str] | None = None, seeds: tuple[int, ...] = (0, 1, 2)) -> l
         reference = reference_posterior(sim, X, random_state=SEED)
         for seed in seeds:
             for label, params in SETTINGS.items():
+                # The training of the sweep's day, so that its figures
+                # reproduce: the defaults have trained longer since.
                 est = SimulationGroundedRegressor(
-                    sim, 10_000, random_state=seed, **params
+                    sim, 10_000, random_state=seed, **PREVIOUS_DEFAULTS, **params
                 )
                 with timed() as t, warnings.catch_warnings():
                     warnings.simplefilter("ignore")

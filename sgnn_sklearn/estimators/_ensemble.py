@@ -245,8 +245,8 @@ class EnsembleBase(BaseSimulationGrounded):
     def _with_recipe(self, net_kwargs: dict[str, Any]) -> dict[str, Any]:
         """skorch net options with weight decay and the learning-rate schedule added.
 
-        With the defaults (no weight decay, a constant rate) they are returned
-        unchanged, so the network is trained exactly as before these options.
+        With no weight decay and a constant rate they are returned unchanged,
+        so the network is trained exactly as before these options.
         """
         net_kwargs = dict(net_kwargs)
         if self._fresh_latent is not None:
