@@ -86,7 +86,8 @@ def test_the_suite_scores_ensembles_of_three_and_five():
 
 
 def test_the_suite_also_scores_the_previous_training_defaults():
-    assert OPTIONS[: len(ENSEMBLES)] == ENSEMBLES and len(OPTIONS) == 4
+    assert OPTIONS[: len(ENSEMBLES)] == ENSEMBLES and len(OPTIONS) == 5
+    assert OPTIONS[len(ENSEMBLES)] == {"interval_method": "mixture"}
     assert option_label(OPTIONS[-1]) == (
         "SimulationGroundedRegressor (lr_schedule='constant', n_iter_no_change=10, "
         "max_epochs=100)"

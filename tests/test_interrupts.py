@@ -287,7 +287,8 @@ def test_an_interrupt_in_the_variance_head_keeps_a_usable_consistent_model(
     _bank_is_embedded_by_the_network(est)
 
 
-def test_the_variance_head_honours_the_first_interrupt(inject, monkeypatch):
+@pytest.mark.parametrize("method", ["gaussian", "mixture"])
+def test_the_variance_head_honours_the_first_interrupt(inject, monkeypatch, method):
     from sgnn_sklearn.estimators import _variance
 
     calls = []
@@ -300,15 +301,21 @@ def test_the_variance_head_honours_the_first_interrupt(inject, monkeypatch):
     monkeypatch.setattr(_variance, "gaussian_nll", counted_nll)
     inject(SimulationGroundedRegressor, InterruptAt(2))
     sim = LinearGaussian(n_features=4)
-    est = SimulationGroundedRegressor(sim, n_simulations=300, **FAST)
+    est = SimulationGroundedRegressor(
+        sim, n_simulations=300, interval_method=method, **FAST
+    )
     with pytest.warns(UserWarning) as caught:
         est.fit()
     messages = " ".join(str(w.message) for w in caught)
     assert "training was interrupted" in messages
     assert "uncertainty heads were not trained" in messages
     assert len(calls) <= 2  # scored, never trained
-    std = est.predict(sim.simulate(20, random_state=2).X, return_std=True)[1]
+    X = sim.simulate(20, random_state=2).X
+    std = est.predict(X, return_std=True)[1]
     assert np.isfinite(std).all() and np.ptp(std) == 0
+    # An untrained mixture is the training residuals' spread, for every row.
+    lower, upper = est.predict_interval(X)
+    assert np.all(lower < upper) and np.ptp(upper - lower) < 1e-6
 
 
 @pytest.mark.parametrize("when", ["zero-shot", "after fine-tuning"])

@@ -259,14 +259,17 @@ def test_predicted_spread_is_that_of_main_when_embedded_block_by_block(monkeypat
     _assert_same_predictions(after, before, X)
 
 
-def test_pinball_quantiles_do_not_depend_on_keeping_the_hidden_layer(monkeypatch):
+@pytest.mark.parametrize("method", ["pinball", "mixture"])
+def test_learnt_quantiles_do_not_depend_on_keeping_the_hidden_layer(
+    monkeypatch, method
+):
     sim = LinearGaussian(n_features=4, noise_std=2.0)
     X = sim.simulate(500, random_state=1).X
     options = dict(
         max_epochs=2,
         hidden_layer_sizes=(16,),
         random_state=0,
-        interval_method="pinball",
+        interval_method=method,
     )
     kept = SimulationGroundedRegressor(sim, 20_000, **options).fit()
     _embed_block_by_block(monkeypatch)

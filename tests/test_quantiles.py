@@ -113,11 +113,13 @@ def test_levels_beyond_the_learnt_ones_say_so(skewed):
         SimulationGroundedRegressor(sim, interval_method="bootstrap", **FIT).fit()
 
 
-def test_pinball_on_a_gaussian_posterior_matches_the_exact_quantiles():
-    """Multi-output, an ensemble, and the exact quantiles of LinearGaussian."""
+@pytest.mark.parametrize("method", ["pinball", "mixture"])
+def test_learnt_quantiles_of_a_gaussian_posterior_match_the_exact_ones(method):
+    """Multi-output, an ensemble (pinball: averaged level by level; mixture:
+    pooled), and the exact quantiles of LinearGaussian."""
     sim = LinearGaussian(n_features=4, n_params=2, noise_std=0.5)
     est = SimulationGroundedRegressor(
-        sim, n_estimators=2, interval_method="pinball", **FIT
+        sim, n_estimators=2, interval_method=method, **FIT
     ).fit()
     X = sim.simulate(500, random_state=4).X
     q = est.predict_quantiles(X, [0.05, 0.95])

@@ -67,13 +67,14 @@ def test_classifier_predict_proba_uses_n_threads(caller_threads):
     assert torch.get_num_threads() == caller_threads
 
 
-def test_learnt_quantiles_use_n_threads(caller_threads):
+@pytest.mark.parametrize("method", ["pinball", "mixture"])
+def test_learnt_quantiles_use_n_threads(caller_threads, method):
     est = SimulationGroundedRegressor(
         SIM,
         200,
         max_epochs=1,
         architecture=ThreadRecordingMLP,
-        interval_method="pinball",
+        interval_method=method,
         random_state=0,
     ).fit()
     ThreadRecordingMLP.seen = []

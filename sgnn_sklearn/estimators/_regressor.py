@@ -209,13 +209,19 @@ class SimulationGroundedRegressor(
         after each; the file is removed from the folder as soon as it is
         written and its space given back when the fit ends or fails. On a
         folder held in memory (tmpfs) they stay in memory.
-    interval_method : {"gaussian", "pinball"}, default="gaussian"
+    interval_method : {"gaussian", "pinball", "mixture"}, default="gaussian"
         Where ``predict_quantiles`` and ``predict_interval`` come from.
         ``"gaussian"``: the Gaussian with the predicted mean and standard
         deviation. ``"pinball"``: heads trained with the pinball (quantile)
         loss, whose minimiser is the posterior quantile, at 25 fixed levels
-        from 0.005 to 0.995 (interpolated between them); they follow skewed
-        and multimodal posteriors, and cost a second head's training.
+        from 0.005 to 0.995 (interpolated between them). ``"mixture"``: a
+        head that learns the posterior as a mixture of eight Gaussians per
+        target by negative log-likelihood, reading the network's inputs
+        beside its last hidden layer; its quantiles, at any level, come from
+        the mixture's distribution function. The last two follow skewed and
+        multimodal posteriors and cost a head's training (a few seconds at
+        10,000 simulations); on the two-peaked benchmark only the mixture's
+        intervals hold 88-92% of the posterior mass.
 
     Attributes
     ----------
@@ -318,8 +324,11 @@ class SimulationGroundedRegressor(
     frozen last hidden layer, learns the residual's quantiles with the
     pinball loss (their Bayes-optimal values are the posterior quantiles),
     as a lowest quantile plus non-negative increments, so they never cross;
-    intervals and quantiles then come from it. The Gaussian stays the
-    default: where the posterior is Gaussian it is as accurate and
+    intervals and quantiles then come from it. With
+    ``interval_method="mixture"`` the third head reads the inputs as well
+    as the last hidden layer and learns the whole posterior of each target
+    as a Gaussian mixture, by negative log-likelihood. The Gaussian stays
+    the default: where the posterior is Gaussian it is as accurate and
     needs no extra training, and the documented figures rest on it.
 
     A deep ensemble (``n_estimators > 1``) trains every member as above;
@@ -357,7 +366,7 @@ class SimulationGroundedRegressor(
 
     _parameter_constraints: dict = {
         **EnsembleBase._parameter_constraints,
-        "interval_method": [StrOptions({"gaussian", "pinball"})],
+        "interval_method": [StrOptions({"gaussian", "pinball", "mixture"})],
     }
 
     def __init__(

@@ -12,6 +12,7 @@ from scipy.stats import norm
 from ._batches import PREDICT_BATCH_SIZE
 from ._inference import run_in_batches
 from ._interrupts import warn_interrupted_step
+from ._mixture import fit_mixture_head, learnt_mixture, pooled_quantiles
 from ._quantiles import (
     check_quantile_levels,
     fit_quantile_head,
@@ -53,6 +54,8 @@ class UncertaintyMixin:
         heads = [fit_variance_head]
         if self.interval_method == "pinball":
             heads.append(fit_quantile_head)
+        elif self.interval_method == "mixture":
+            heads.append(fit_mixture_head)
         max_epochs, untrained = self.max_epochs, self._interrupted
         if untrained:
             # Honour the user's Ctrl-C promptly: the heads are set from the
@@ -123,7 +126,9 @@ class UncertaintyMixin:
         learnt quantile heads' (averaged level by level over an ensemble's
         members), non-crossing, interpolated linearly in normal scores
         between the 25 learnt levels; levels outside [0.005, 0.995] are then
-        an error.
+        an error. With ``"mixture"`` they are those of the learnt Gaussian
+        mixture (for an ensemble, the members' mixtures pooled with equal
+        weights), at any level.
 
         Parameters
         ----------
@@ -156,19 +161,24 @@ class UncertaintyMixin:
             return mean[..., None] + std[..., None] * norm.ppf(levels)
         inputs = self._network_inputs(X)
         batch_size = max(self.batch_size, PREDICT_BATCH_SIZE)
-        # Members' quantiles averaged level by level (Vincentisation).
-        grid = np.mean(
-            [
-                learnt_quantiles(net.module_, inputs, batch_size, net.device)
+        scale = self.target_scaler_.scale_[:, None]
+        shift = self.target_scaler_.mean_[:, None]
+        if self.interval_method == "mixture":
+            mixtures = [
+                learnt_mixture(net.module_, inputs, batch_size, net.device)
                 for net in self._members()
-            ],
-            axis=0,
-        )
-        grid = (
-            grid * self.target_scaler_.scale_[:, None]
-            + self.target_scaler_.mean_[:, None]
-        )
-        values = interpolate_levels(grid, levels)
+            ]
+            values = pooled_quantiles(mixtures, levels) * scale + shift
+        else:
+            # Members' quantiles averaged level by level (Vincentisation).
+            grid = np.mean(
+                [
+                    learnt_quantiles(net.module_, inputs, batch_size, net.device)
+                    for net in self._members()
+                ],
+                axis=0,
+            )
+            values = interpolate_levels(grid * scale + shift, levels)
         return values[:, 0] if self._y_ndim == 1 else values
 
     def predict_interval(

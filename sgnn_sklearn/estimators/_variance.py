@@ -141,8 +141,10 @@ class GaussianHead(nn.Module):
             self.log_variance = nn.Sequential(nn.Linear(width, width), nn.ReLU(), final)
             nn.init.zeros_(final.weight)
             nn.init.zeros_(final.bias)
-        # Set by fit_quantile_head when the estimator learns quantiles.
+        # Set by fit_quantile_head and fit_mixture_head when the estimator
+        # learns quantiles or a mixture (interval_method).
         self.quantile_head: nn.Module | None = None
+        self.mixture_head: nn.Module | None = None
 
     def embed(self, X: torch.Tensor) -> torch.Tensor:
         """The last hidden layer of the mean network."""
