@@ -1,6 +1,7 @@
 """Posteriors learnt as Gaussian mixtures: interval_method="mixture"."""
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -118,3 +119,18 @@ def test_mixture_quantiles_match_a_numerical_inversion():
     np.testing.assert_allclose(
         pooled_quantiles([(log_w, means, scales)] * 2, levels), q, atol=1e-9
     )
+
+
+@pytest.mark.parametrize(
+    "options", [{"simulation": "online"}, {"architecture": "cnn"}, {"n_estimators": 2}]
+)
+def test_the_mixture_survives_every_fit_form_and_pickling(options):
+    sim = LinearGaussian(n_features=6)
+    X = sim.simulate(50, random_state=1).X
+    est = SimulationGroundedRegressor(
+        sim, 3000, max_epochs=5, random_state=0, interval_method="mixture", **options
+    ).fit()
+    lower, upper = est.predict_interval(X)
+    assert np.isfinite(lower).all() and np.all(lower < upper)
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict_interval(X)[0], lower)
