@@ -20,7 +20,7 @@ def _coverage(conformal, data, level=0):
     return interval_coverage(data.y, intervals[:, 0, level], intervals[:, 1, level])
 
 
-@pytest.mark.parametrize("score", ["normalized", "absolute"])
+@pytest.mark.parametrize("score", ["normalized", "absolute", "interval"])
 def test_calibration_restores_coverage_on_a_misspecified_process(score):
     est = fitted_regressor()
     labelled = NOISIER.simulate(200, random_state=1)
@@ -35,7 +35,9 @@ def test_calibration_restores_coverage_on_a_misspecified_process(score):
 def test_half_width_is_the_finite_sample_quantile_of_the_scores():
     est = fitted_regressor()
     data = NOISIER.simulate(19, random_state=3)
-    conformal = SplitConformalRegressor(est, [0.5, 0.9]).conformalize(data.X, data.y)
+    conformal = SplitConformalRegressor(
+        est, [0.5, 0.9], conformity_score="normalized"
+    ).conformalize(data.X, data.y)
     mean, std = est.predict(data.X, return_std=True)
     scores = np.sort(np.abs(data.y - mean) / std)
     # ceil((19 + 1) * 0.5) = 10th and ceil(20 * 0.9) = 18th smallest score.
@@ -46,6 +48,49 @@ def test_half_width_is_the_finite_sample_quantile_of_the_scores():
     np.testing.assert_allclose(y_pis[:, 1, 1] - y_pis[:, 0, 1], 2 * scores[17] * std)
     assert y_pis.shape == (19, 2, 2)
     np.testing.assert_array_equal(conformal.predict(data.X), mean)
+
+
+def test_the_interval_score_moves_the_estimators_own_interval_ends():
+    est = fitted_regressor()
+    data = NOISIER.simulate(19, random_state=3)
+    conformal = SplitConformalRegressor(
+        est, [0.5, 0.9], conformity_score="interval"
+    ).conformalize(data.X, data.y)
+    for j, level in enumerate([0.5, 0.9]):
+        lower, upper = est.predict_interval(data.X, level)
+        scores = np.maximum(lower - data.y, data.y - upper)
+        np.testing.assert_allclose(conformal.conformity_scores_[:, j], scores)
+        # ceil((19 + 1) * 0.5) = 10th and ceil(20 * 0.9) = 18th smallest score.
+        expected = np.sort(scores)[[9, 17][j]]
+        np.testing.assert_allclose(conformal.conformity_quantiles_[j], expected)
+        y_pred, y_pis = conformal.predict_interval(data.X)
+        np.testing.assert_allclose(y_pis[:, 0, j], lower - expected)
+        np.testing.assert_allclose(y_pis[:, 1, j], upper + expected)
+    np.testing.assert_array_equal(y_pred, est.predict(data.X))
+    # The simulator's own intervals are too narrow here: they widen.
+    assert np.all(conformal.conformity_quantiles_ > 0)
+
+
+def test_the_interval_score_never_turns_an_interval_inside_out():
+    # Real series far less noisy than simulated: the own intervals are too
+    # wide, the shift is negative, and an interval shrinks at most to a point.
+    est = fitted_regressor()
+    quiet = LinearGaussian(n_features=4, noise_std=0.05)
+    labelled, later = quiet.simulate(200, random_state=1), quiet.simulate(500, 2)
+    conformal = SplitConformalRegressor(est, 0.5, conformity_score="interval")
+    conformal.conformalize(labelled.X, labelled.y)
+    assert conformal.conformity_quantiles_[0] < 0
+    _, y_pis = conformal.predict_interval(later.X)
+    assert np.all(y_pis[:, 0, 0] <= y_pis[:, 1, 0])
+
+
+def test_the_interval_score_needs_the_estimators_own_intervals():
+    data = NOISIER.simulate(30, random_state=5)
+    model = LinearRegression().fit(data.X, data.y)
+    with pytest.raises(ValueError, match=r"predict_interval\(X, coverage\)"):
+        SplitConformalRegressor(model, conformity_score="interval").conformalize(
+            data.X, data.y
+        )
 
 
 def test_nine_labels_suffice_for_ninety_percent_and_eight_do_not():
@@ -94,9 +139,9 @@ def test_order_of_calls_and_settings_are_checked():
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         SplitConformalRegressor(est, [0.5, 1.2]).conformalize(data.X, data.y)
     with pytest.raises(ValueError, match="return_std"):
-        SplitConformalRegressor(LinearRegression().fit(data.X, data.y)).conformalize(
-            data.X, data.y
-        )
+        SplitConformalRegressor(
+            LinearRegression().fit(data.X, data.y), conformity_score="normalized"
+        ).conformalize(data.X, data.y)
 
 
 def test_prefit_false_fits_a_clone_then_calibrates():

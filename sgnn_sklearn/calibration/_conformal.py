@@ -36,9 +36,9 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
     the simulator is; on real series that it does not reproduce they may
     cover far less (or more) than they claim. Split-conformal prediction
     corrects them with a few labelled real series, the conformalization set:
-    it scores how far each label lies from the prediction, in units of the
-    predicted posterior standard deviation, and widens or narrows every
-    interval by the score's quantile. If the conformalization series and the
+    it scores how far each label lies outside the estimator's own interval,
+    and moves both ends of every interval out (or in) by the score's
+    quantile. If the conformalization series and the
     later ones are exchangeable (drawn from the same real process), the
     intervals hold the truth with at least the stated probability, however
     wrong the simulator, and with at most ``1 / (n + 1)`` more for ``n``
@@ -54,17 +54,27 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
     estimator : regressor
         The regressor whose intervals are calibrated, typically a fitted
         :class:`~sgnn_sklearn.SimulationGroundedRegressor`. With
-        ``conformity_score="normalized"`` its ``predict(X, return_std=True)``
-        must return the predicted standard deviation next to the mean.
+        ``conformity_score="interval"`` it must have
+        ``predict_interval(X, coverage)``; with ``"normalized"``, its
+        ``predict(X, return_std=True)`` must return the predicted standard
+        deviation next to the mean.
     confidence_level : float or list of float in (0, 1), default=0.9
         The probability that an interval holds the truth; several give
         several intervals per series.
-    conformity_score : {"normalized", "absolute"}, default="normalized"
+    conformity_score : {"interval", "normalized", "absolute"}, default="interval"
         How a label's distance from the prediction is scored.
-        ``"normalized"``: ``|y - mean| / std``, with the estimator's
-        predicted posterior standard deviation, so intervals stay wide where
-        the posterior is wide and narrow where it is narrow (see Notes).
-        ``"absolute"``: ``|y - mean|``, intervals of one width for all.
+        ``"interval"``: ``max(lower - y, y - upper)``, how far the label lies
+        outside the estimator's own interval at that confidence level (its
+        ``predict_interval(X, coverage)``), and both ends of that interval
+        move out (or in) by the score's quantile: conformalized quantile
+        regression [5]_. The intervals keep the estimator's shape, skewed or
+        from a learnt mixture (``interval_method``), and under
+        misspecification they were the narrowest or within 2% of it (see
+        Notes). ``"normalized"``: ``|y - mean| / std``, with the
+        estimator's predicted posterior standard deviation, so every
+        interval is widened in proportion to its spread. ``"absolute"``:
+        ``|y - mean|``, intervals of one width for all. (``"normalized"``
+        was the default before 3 December 2026.)
     prefit : bool, default=True
         Whether ``estimator`` is already fitted. If True, :meth:`fit` must
         not be called, and ``estimator`` is used as it is (not copied). If
@@ -74,13 +84,19 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
     ----------
     estimator_ : regressor
         The fitted regressor: ``estimator`` itself when ``prefit=True``.
-    conformity_scores_ : ndarray of shape (n_conformalize,)
-        The scores of the conformalization series.
+    conformity_scores_ : ndarray of shape (n_labelled,) or (n_labelled, n_levels)
+        The scores of the ``n_labelled`` conformalization series; with
+        ``"interval"`` one column for each of the ``n_levels`` confidence
+        levels, as each level has its own interval.
     conformity_quantiles_ : ndarray of shape (n_confidence_levels,)
-        For each confidence level, the score quantile that sets the
-        intervals' half-width (in standard deviations for ``"normalized"``).
-        Above ``norm.ppf((1 + level) / 2)`` (1.64 for 90%) the estimator's
-        own Gaussian intervals were too narrow on these series.
+        For each confidence level, the score quantile. With ``"interval"``:
+        how far each end of the estimator's interval moves out, in the
+        target's units; above 0 its own intervals were too narrow on these
+        series, below 0 (the ends move in) too wide. With ``"normalized"``:
+        the intervals' half-width in standard deviations (above
+        ``norm.ppf((1 + level) / 2)``, 1.64 for 90%, the estimator's own
+        Gaussian intervals were too narrow); with ``"absolute"``, in the
+        target's units.
     n_features_in_ : int
         Number of features of the series.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -103,15 +119,14 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
     series the coverage of one conformalization set scatters around its
     expectation by about ``sqrt(a (1 - a) / n)``.
 
-    Why the normalised score [3]_ [4]_: an SGNN predicts a posterior
-    standard deviation for each series, which separates series that pin the
-    target down from those that hardly inform it. A misspecified simulator
-    mostly makes that spread wrong by a similar factor for all series (too
-    little noise simulated, a delay not simulated), which one quantile of
-    ``|y - mean| / std`` corrects while keeping the spread's shape; the
-    absolute score would give every series the same width, too wide for
-    the informative ones and too narrow for the others. Where the predicted
-    std carries no information the two coincide up to a constant.
+    The three scores [3]_ [4]_ [5]_: an SGNN predicts a posterior interval
+    for each series, which separates series that pin the target down from
+    those that hardly inform it. The interval score keeps each series'
+    interval and adds one margin to both of its ends; the normalised score
+    scales each series' spread by one factor, which suits a simulator whose
+    spread is wrong by a similar factor for all series; the absolute score
+    gives every series the same width, too wide for the informative ones and
+    too narrow for the others.
 
     Unlike MAPIE's ``predict_interval``, this class is a scikit-learn
     estimator (parameters validated in :meth:`fit` and :meth:`conformalize`,
@@ -119,6 +134,19 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
     needs no dependency beyond scikit-learn, and its normalised score uses
     the estimator's own predicted spread instead of a second model fitted
     to the residuals.
+
+    Why the interval score is the default: on the misspecification
+    experiment's SIR series (20,000 simulations, seed 0; 2,000 test series
+    per generator, 100 draws of 200 labelled ones;
+    ``benchmarks/conformal_coverage.py``) all three scores held 89-91% of
+    the truths, and the interval score's 90% intervals (in R0) were the
+    narrowest or within 2% of the narrowest on each generator: 1.03 /
+    1.30 / 1.50 / 2.19 / 2.09 (well-specified, overdispersed reports,
+    reporting delay, intervention, all three), against 1.02 / 1.39 / 1.64 /
+    3.44 / 3.34 for the normalised score and 1.19 / 1.44 / 1.48 / 2.15 /
+    2.05 for the absolute one. A misspecification that shifts the posterior
+    (an intervention) calls for the same margin everywhere, which the
+    normalised score spreads in proportion to each series' spread.
 
     References
     ----------
@@ -133,6 +161,9 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
     .. [4] A. N. Angelopoulos and S. Bates, "Conformal prediction: a gentle
        introduction", Foundations and Trends in Machine Learning 16 (2023)
        494-591.
+    .. [5] Y. Romano, E. Patterson and E. Candès, "Conformalized quantile
+       regression", Advances in Neural Information Processing Systems 32
+       (2019).
 
     Examples
     --------
@@ -164,7 +195,7 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
         "confidence_level": [Interval(Real, 0, 1, closed="neither"), "array-like"],
-        "conformity_score": [StrOptions({"normalized", "absolute"})],
+        "conformity_score": [StrOptions({"normalized", "absolute", "interval"})],
         "prefit": ["boolean"],
     }
 
@@ -172,7 +203,7 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         self,
         estimator: Any,
         confidence_level: Any = 0.9,
-        conformity_score: str = "normalized",
+        conformity_score: str = "interval",
         prefit: bool = True,
     ) -> None:
         self.estimator = estimator
@@ -304,9 +335,16 @@ confidence_level=0.9 ...
                 f"the ceil((n + 1) * {levels.max():g})-th smallest of the n "
                 f"scores); got {n}. Label more series, or lower the level."
             )
+        rank = np.ceil((n + 1) * levels - 1e-9).astype(int)
+        if self.conformity_score == "interval":
+            _, lower, upper = self._own_intervals(X)
+            scores = np.maximum(lower - y[:, None], y[:, None] - upper)
+            self.conformity_scores_ = scores
+            ranked = np.sort(scores, axis=0)
+            self.conformity_quantiles_ = ranked[rank - 1, np.arange(len(levels))]
+            return self
         mean, spread = self._mean_and_spread(X)
         scores = np.sort(np.abs(y - mean) / spread)
-        rank = np.ceil((n + 1) * levels - 1e-9).astype(int)
         self.conformity_scores_ = np.abs(y - mean) / spread
         self.conformity_quantiles_ = scores[rank - 1]
         return self
@@ -384,6 +422,15 @@ confidence_level=0.9 ...
                 "This SplitConformalRegressor has no calibrated intervals yet: "
                 "call conformalize(X, y) with labelled series first."
             )
+        if self.conformity_score == "interval":
+            mean, lower, upper = self._own_intervals(X)
+            shift = self.conformity_quantiles_[None, :]
+            # A negative shift never turns an interval inside out: at worst
+            # it shrinks to its middle.
+            middle = (lower + upper) / 2
+            lower = np.minimum(lower - shift, middle)
+            upper = np.maximum(upper + shift, middle)
+            return mean, np.stack((lower, upper), axis=1)
         mean, spread = self._mean_and_spread(X)
         half = spread[:, None] * self.conformity_quantiles_[None, :]
         return mean, np.stack((mean[:, None] - half, mean[:, None] + half), axis=1)
@@ -416,6 +463,34 @@ confidence_level=0.9 ...
         X, y = validate_data(self, X, y, reset=False, y_numeric=True)
         return X, y.astype(float)
 
+    def _own_intervals(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The estimator's predictions and its own intervals, a column per level."""
+        check_is_fitted(self, "estimator_")
+        if not callable(getattr(self.estimator_, "predict_interval", None)):
+            raise ValueError(
+                "conformity_score='interval' needs an estimator with "
+                "predict_interval(X, coverage) returning lower and upper bounds; "
+                f"{type(self.estimator_).__name__} has none. Use "
+                "conformity_score='absolute', or 'normalized' if its "
+                "predict(X, return_std=True) gives a standard deviation."
+            )
+        mean = self._one_target(np.asarray(self.estimator_.predict(X), dtype=float))
+        bounds = [self.estimator_.predict_interval(X, c) for c in self._levels()]
+        lower, upper = (
+            np.column_stack([np.asarray(b[k], dtype=float) for b in bounds])
+            for k in (0, 1)
+        )
+        return mean, lower, upper
+
+    @staticmethod
+    def _one_target(mean: np.ndarray) -> np.ndarray:
+        if mean.ndim != 1:
+            raise ValueError(
+                "SplitConformalRegressor calibrates one target; the estimator "
+                f"predicts {mean.shape[1]}. Fit one regressor per target."
+            )
+        return mean
+
     def _mean_and_spread(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Predictions and the score's scale (1 for the absolute score)."""
         check_is_fitted(self, "estimator_")
@@ -433,12 +508,7 @@ confidence_level=0.9 ...
                     "conformity_score='absolute'."
                 ) from None
             mean, spread = np.asarray(mean, float), np.asarray(spread, float)
-        if mean.ndim != 1:
-            raise ValueError(
-                "SplitConformalRegressor calibrates one target; the estimator "
-                f"predicts {mean.shape[1]}. Fit one regressor per target."
-            )
-        return mean, np.maximum(spread, MIN_SPREAD)
+        return self._one_target(mean), np.maximum(spread, MIN_SPREAD)
 
     def _copy_feature_attributes(self) -> None:
         if hasattr(self.estimator_, "n_features_in_"):
