@@ -5,6 +5,8 @@ import pytest
 from _fitted_estimators import fitted_regressor
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sgnn_sklearn import SimulationGroundedRegressor
@@ -82,6 +84,21 @@ def test_the_interval_score_never_turns_an_interval_inside_out():
     assert conformal.conformity_quantiles_[0] < 0
     _, y_pis = conformal.predict_interval(later.X)
     assert np.all(y_pis[:, 0, 0] <= y_pis[:, 1, 0])
+
+
+def test_the_interval_score_reads_a_pipelines_last_step():
+    est = fitted_regressor()
+    pipe = make_pipeline(FunctionTransformer(lambda X: X + 0.0), est)
+    data = NOISIER.simulate(50, random_state=8)
+    direct = SplitConformalRegressor(est).conformalize(data.X, data.y)
+    piped = SplitConformalRegressor(pipe).conformalize(data.X, data.y)
+    np.testing.assert_array_equal(
+        piped.conformity_quantiles_, direct.conformity_quantiles_
+    )
+    for got, expected in zip(
+        piped.predict_interval(data.X), direct.predict_interval(data.X), strict=True
+    ):
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_the_interval_score_needs_the_estimators_own_intervals():

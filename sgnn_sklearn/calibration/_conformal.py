@@ -14,6 +14,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     check_array,
@@ -55,7 +56,9 @@ class SplitConformalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator)
         The regressor whose intervals are calibrated, typically a fitted
         :class:`~sgnn_sklearn.SimulationGroundedRegressor`. With
         ``conformity_score="interval"`` it must have
-        ``predict_interval(X, coverage)``; with ``"normalized"``, its
+        ``predict_interval(X, coverage)`` (in a ``Pipeline``, its last step,
+        which then sees ``X`` transformed by the steps before it); with
+        ``"normalized"``, its
         ``predict(X, return_std=True)`` must return the predicted standard
         deviation next to the mean.
     confidence_level : float or list of float in (0, 1), default=0.9
@@ -464,18 +467,25 @@ confidence_level=0.9 ...
         return X, y.astype(float)
 
     def _own_intervals(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The estimator's predictions and its own intervals, a column per level."""
+        """The estimator's predictions and its own intervals, a column per level.
+
+        A ``Pipeline`` has no ``predict_interval``: its last step's is used,
+        on ``X`` transformed by the steps before it, as its ``predict`` does.
+        """
         check_is_fitted(self, "estimator_")
-        if not callable(getattr(self.estimator_, "predict_interval", None)):
+        final, inputs = self.estimator_, X
+        while isinstance(final, Pipeline) and not hasattr(final, "predict_interval"):
+            inputs, final = final[:-1].transform(inputs), final[-1]
+        if not callable(getattr(final, "predict_interval", None)):
             raise ValueError(
                 "conformity_score='interval' needs an estimator with "
                 "predict_interval(X, coverage) returning lower and upper bounds; "
-                f"{type(self.estimator_).__name__} has none. Use "
+                f"{type(final).__name__} has none. Use "
                 "conformity_score='absolute', or 'normalized' if its "
                 "predict(X, return_std=True) gives a standard deviation."
             )
-        mean = self._one_target(np.asarray(self.estimator_.predict(X), dtype=float))
-        bounds = [self.estimator_.predict_interval(X, c) for c in self._levels()]
+        mean = self._one_target(np.asarray(final.predict(inputs), dtype=float))
+        bounds = [final.predict_interval(inputs, c) for c in self._levels()]
         lower, upper = (
             np.column_stack([np.asarray(b[k], dtype=float) for b in bounds])
             for k in (0, 1)
