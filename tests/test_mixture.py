@@ -134,3 +134,17 @@ def test_the_mixture_survives_every_fit_form_and_pickling(options):
     assert np.isfinite(lower).all() and np.all(lower < upper)
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(again.predict_interval(X)[0], lower)
+
+
+def test_quantiles_of_many_rows_are_found_in_blocks_with_the_same_bits(monkeypatch):
+    from sgnn_sklearn.estimators import _mixture
+
+    rng = np.random.default_rng(1)
+    log_w = np.log(rng.dirichlet(np.ones(4), size=(50, 1)))
+    means, scales = rng.normal(size=(50, 1, 4)), rng.uniform(0.1, 1, (50, 1, 4))
+    levels = np.array([0.05, 0.95])
+    whole = mixture_quantiles(log_w, means, scales, levels)
+    monkeypatch.setattr(_mixture, "QUANTILE_BLOCK_ROWS", 7)
+    np.testing.assert_array_equal(
+        mixture_quantiles(log_w, means, scales, levels), whole
+    )

@@ -42,6 +42,9 @@ LOG_SCALE_BOUNDS = (0.5 * LOG_VARIANCE_BOUNDS[0], 0.5 * LOG_VARIANCE_BOUNDS[1])
 # Halvings of the bracket when a quantile is found by bisection: the bracket
 # spans at most 2 * 16 component scales, so 60 leave it below 1e-16 of that.
 BISECTION_STEPS = 60
+# Rows whose quantiles are found at once: the bisection's temporary arrays
+# then take a few tens of megabytes, however many rows are asked for.
+QUANTILE_BLOCK_ROWS = 16_384
 
 
 class MixtureHead(nn.Module):
@@ -250,6 +253,19 @@ def mixture_quantiles(
     ...                   np.array([0.25, 0.75])).round(3)
     array([[-5.,  5.]])
     """
+    if len(means) > QUANTILE_BLOCK_ROWS:
+        # Row by row is exact, so blocks of rows give the same bits, and the
+        # temporary arrays (rows x targets x levels x components) stay small.
+        rows = [
+            slice(i, i + QUANTILE_BLOCK_ROWS)
+            for i in range(0, len(means), QUANTILE_BLOCK_ROWS)
+        ]
+        return np.concatenate(
+            [
+                mixture_quantiles(log_weights[r], means[r], scales[r], levels)
+                for r in rows
+            ]
+        )
     weights = np.exp(log_weights - logsumexp(log_weights, axis=-1, keepdims=True))
     low = np.min(means - 16 * scales, axis=-1)[..., None] + np.zeros(len(levels))
     high = np.max(means + 16 * scales, axis=-1)[..., None] + np.zeros(len(levels))
