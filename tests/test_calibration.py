@@ -223,3 +223,36 @@ def test_same_intervals_as_mapie(score):
         ours.predict_interval(later.X), theirs.predict_interval(later.X), strict=True
     ):
         np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+class _Bound:
+    """One end of the SGNN's own interval, as MAPIE's prefit quantile model."""
+
+    def __init__(self, est, end, level):
+        self.est, self.end, self.level, self.fitted_ = est, end, level, True
+
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return self.est.predict_interval(X, self.level)[self.end]
+
+
+def test_the_interval_score_gives_mapies_symmetric_cqr_intervals():
+    mapie_regression = pytest.importorskip("mapie.regression")
+    est = fitted_regressor()
+    labelled, later = (
+        NOISIER.simulate(50, random_state=6),
+        NOISIER.simulate(100, random_state=7),
+    )
+    quantile_models = [_Bound(est, 0, 0.9), _Bound(est, 1, 0.9), est]
+    theirs = mapie_regression.ConformalizedQuantileRegressor(
+        quantile_models, confidence_level=0.9, prefit=True
+    ).conformalize(labelled.X, labelled.y)
+    ours = SplitConformalRegressor(est, 0.9).conformalize(labelled.X, labelled.y)
+    for got, expected in zip(
+        ours.predict_interval(later.X),
+        theirs.predict_interval(later.X, symmetric_correction=True),
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
