@@ -56,10 +56,11 @@ def noise_can_be_redrawn(simulator: Any) -> bool:
 
     Examples
     --------
-    >>> from sgnn_sklearn.simulators import LinearGaussian, QuadraticGaussian
+    >>> from sgnn_sklearn.simulators import FunctionSimulator, LinearGaussian
     >>> noise_can_be_redrawn(LinearGaussian())
     True
-    >>> noise_can_be_redrawn(QuadraticGaussian())
+    >>> drawn = FunctionSimulator(lambda p, rng: [p["a"]] * 5, {"a": (0, 1)})
+    >>> noise_can_be_redrawn(drawn)
     False
     >>> class Clipped(LinearGaussian):
     ...     def generate(self, params, rng):
@@ -75,7 +76,7 @@ def noise_can_be_redrawn(simulator: Any) -> bool:
     ...                                        ("b", LinearGaussian(noise_std=2.0))]))
     True
     >>> noise_can_be_redrawn(MixtureSimulator([("a", LinearGaussian()),
-    ...                                        ("b", QuadraticGaussian())]))
+    ...                                        ("b", drawn)]))
     False
     """
     if isinstance(simulator, TruncatedSimulator):

@@ -338,7 +338,9 @@ class MixtureSimulator(Simulator):
                 X=X[rows],
                 y=None if latent.y is None else np.asarray(latent.y)[rows],
                 params=np.asarray(latent.params)[np.ix_(rows, columns)],
-                feature_names=tuple(latent.feature_names),
+                # Each mechanism observes its rows under its own feature names
+                # (the mixture's are its first mechanism's).
+                feature_names=tuple(simulator.feature_names),
                 target_names=tuple(simulator.target_names),
                 param_names=tuple(simulator.param_names),
             )

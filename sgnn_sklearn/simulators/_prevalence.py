@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 from scipy.stats import binom
 
-from ._base import Simulator
+from ._latent import LatentSimulator
 from ._quadratic_gaussian import check_likelihood_inputs
 from ._validation import check_n_samples
 
 
-class BinomialPrevalence(Simulator):
+class BinomialPrevalence(LatentSimulator):
     r"""Positive tests in batches of people: the prevalence of a rare condition.
 
     Model, with prevalence :math:`p \sim U(\text{low}, \text{high})`:
@@ -30,7 +30,10 @@ class BinomialPrevalence(Simulator):
     (:meth:`log_likelihood`), so
     :func:`~sgnn_sklearn.diagnostics.reference_posterior` computes the
     posterior to quadrature precision (and :meth:`posterior_mean` gives it
-    exactly, for a uniform prior).
+    exactly, for a uniform prior). The latent trajectory
+    (:meth:`simulate_latent`) is :math:`p` in every batch; :meth:`observe`
+    draws the binomial counts, so a fit draws fresh counts around the same
+    prevalences every epoch (``observation_noise``).
 
     Parameters
     ----------
@@ -110,13 +113,17 @@ class BinomialPrevalence(Simulator):
             )
         return p
 
-    def generate(
+    def generate_latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         p = self._checked_prevalence(params)
-        size = (len(p), len(self.feature_names))
-        X = rng.binomial(int(self.batch_size), p[:, None], size=size).astype(float)
-        return X, p.copy()
+        return np.repeat(p[:, None], len(self.feature_names), axis=1), p.copy()
+
+    def generate_observation(
+        self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        size = trajectory.shape
+        return rng.binomial(int(self.batch_size), trajectory, size=size).astype(float)
 
     def log_likelihood(self, params: Any, X: Any) -> np.ndarray:
         """Log probability of each observation's counts given its prevalence.

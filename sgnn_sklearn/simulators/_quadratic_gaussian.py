@@ -9,10 +9,11 @@ import numpy as np
 from scipy.stats import norm
 
 from ._base import Simulator
+from ._latent import LatentSimulator
 from ._validation import check_n_samples
 
 
-class QuadraticGaussian(Simulator):
+class QuadraticGaussian(LatentSimulator):
     r"""Noisy observations of a parameter's square, and one weak one of itself.
 
     Model, with :math:`\theta \sim U(\text{low}, \text{high})`:
@@ -55,6 +56,11 @@ class QuadraticGaussian(Simulator):
 
     Notes
     -----
+    The latent trajectory (:meth:`simulate_latent`) is
+    :math:`(\theta, \theta^2, \dots, \theta^2)`; :meth:`observe` adds the
+    noise, so a fit draws fresh noise around the same parameters every epoch
+    (``observation_noise``).
+
     Features are named ``direct, square1, square2, ...``; the one parameter
     and target is ``theta`` (``y`` is 1-D).
 
@@ -133,11 +139,17 @@ class QuadraticGaussian(Simulator):
         std = np.array([self.direct_noise_std] + [self.noise_std] * n_squares)
         return mean, std
 
-    def generate(
+    def generate_latent(
         self, params: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        mean, std = self._mean_and_std(params[:, 0])
-        return mean + std * rng.standard_normal(mean.shape), params[:, 0].copy()
+        mean, _ = self._mean_and_std(params[:, 0])
+        return mean, params[:, 0].copy()
+
+    def generate_observation(
+        self, trajectory: np.ndarray, params: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        _, std = self._mean_and_std(params[:, 0])
+        return trajectory + std * rng.standard_normal(trajectory.shape)
 
     def log_likelihood(self, params: Any, X: Any) -> np.ndarray:
         """Log density of each observation given its parameter.

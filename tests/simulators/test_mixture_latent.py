@@ -120,12 +120,25 @@ def test_fresh_noise_for_a_mixture_with_a_plain_component_falls_back_with_a_warn
 
 
 def test_auto_keeps_a_mixture_with_a_non_redrawable_mechanism_as_drawn():
+    function = FunctionSimulator(lambda p, rng: [p["a"]] * 8, {"a": (0, 1)})
+    mixed = MixtureSimulator([("a", LinearGaussian(n_features=8)), ("f", function)])
+    clf = SimulationGroundedClassifier(
+        mixed, n_simulations=300, max_epochs=2, random_state=0
+    ).fit()
+    assert clf.observation_noise_ == "fixed"
+
+
+def test_mechanisms_with_their_own_feature_names_observe_their_own_rows():
     from sgnn_sklearn.simulators import QuadraticGaussian
 
     mixed = MixtureSimulator(
         [("a", LinearGaussian(n_features=8)), ("q", QuadraticGaussian())]
     )
+    latent = mixed.simulate_latent(50, random_state=0)
+    observed = mixed.observe(latent, random_state=1)
+    assert observed.feature_names == latent.feature_names
+    assert np.all(observed.X != latent.X)
     clf = SimulationGroundedClassifier(
         mixed, n_simulations=300, max_epochs=2, random_state=0
     ).fit()
-    assert clf.observation_noise_ == "fixed"
+    assert clf.observation_noise_ == "fresh"
