@@ -123,10 +123,9 @@ def mixture_nll(
     return -torch.logsumexp(log_density, dim=-1).mean()
 
 
-def _reads(frozen: FrozenNetwork, inputs: torch.Tensor, rows: Any) -> torch.Tensor:
-    """What the head reads for ``rows``: the last hidden layer, then the inputs."""
-    index = torch.as_tensor(rows)
-    return torch.cat([frozen.hidden(rows), inputs[index].flatten(1)], dim=1)
+def head_reads(hidden: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """What the head reads: the last hidden layer, then the network inputs."""
+    return torch.cat([hidden.flatten(1), inputs.flatten(1)], dim=1)
 
 
 def fit_mixture_head(
@@ -185,7 +184,9 @@ def fit_mixture_head(
     train_head(
         head,
         loss,
-        lambda rows: _reads(frozen, network_inputs, rows),
+        lambda rows: head_reads(
+            frozen.hidden(rows), network_inputs[torch.as_tensor(rows)]
+        ),
         train,
         valid,
         lr=lr,
@@ -222,8 +223,7 @@ def learnt_mixture(
 
     def components(X: torch.Tensor) -> tuple[torch.Tensor, ...]:
         mean, hidden = module.mean_and_hidden(X)
-        reads = torch.cat([hidden.flatten(1), X.flatten(1)], dim=1)
-        log_weights, means, log_scales = head(reads)
+        log_weights, means, log_scales = head(head_reads(hidden, X))
         return log_weights, mean.unsqueeze(-1) + means, log_scales.exp()
 
     shape = (len(inputs), head.n_outputs, head.n_components)
