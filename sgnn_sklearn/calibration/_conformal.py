@@ -474,7 +474,7 @@ confidence_level=0.9 ...
         """
         check_is_fitted(self, "estimator_")
         final, inputs = self.estimator_, X
-        while isinstance(final, Pipeline) and not hasattr(final, "predict_interval"):
+        while isinstance(final, Pipeline):
             inputs, final = final[:-1].transform(inputs), final[-1]
         if not callable(getattr(final, "predict_interval", None)):
             raise ValueError(
