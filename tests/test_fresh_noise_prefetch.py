@@ -9,7 +9,7 @@ import torch
 from skorch.dataset import Dataset
 
 from sgnn_sklearn import SimulationGroundedRegressor
-from sgnn_sklearn.estimators import _fresh_noise, _interrupts, _variance
+from sgnn_sklearn.estimators import _fresh_noise, _heads, _interrupts, _variance
 from sgnn_sklearn.estimators._batches import ArrayRows
 from sgnn_sklearn.estimators._networks import MLP
 from sgnn_sklearn.simulators import SIR
@@ -157,7 +157,7 @@ def test_hidden_rows_by_index_select_are_those_indexing_gives():
         MLP, n_features=3, n_outputs=1, hidden_layer_sizes=(5,)
     )
     inputs = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
-    frozen = _variance.FrozenNetwork(net, inputs, np.zeros(40, np.float32), 8, "cpu")
+    frozen = _heads.FrozenNetwork(net, inputs, np.zeros(40, np.float32), 8, "cpu")
     assert frozen._hidden is not None
     for rows in (torch.tensor([3, 39, 3, 0]), np.arange(10, 20), [1, 2]):
         assert torch.equal(frozen.hidden(rows), frozen._hidden[rows])

@@ -19,6 +19,7 @@ from sgnn_sklearn._pages import releasable_empty, release_rows
 from sgnn_sklearn.estimators import (
     _ensemble,
     _fresh_noise,
+    _heads,
     _input_encoding,
     _inputs,
     _regressor,
@@ -150,18 +151,22 @@ def _variance_head_as_before(
     max_epochs,
     patience,
     seed,
+    residual=None,
     **_,
 ):
     """The variance head as fitted before it embedded rows block by block.
 
     Every row's last hidden layer computed at once and indexed per mini-batch:
-    the algorithm of 8ad6e47, kept here to pin its results.
+    the algorithm of 8ad6e47, kept here to pin its results. ``residual``, when
+    given, replaces ``targets`` less the network's mean.
     """
     mean, hidden = run_in_batches(
         module, module.mean_and_hidden, inputs, max(batch_size, 4096), "cpu"
     )
     hidden = torch.as_tensor(hidden)
-    squared = torch.as_tensor((targets.reshape(len(targets), -1) - mean) ** 2)
+    if residual is None:
+        residual = targets.reshape(len(targets), -1) - mean
+    squared = torch.as_tensor(residual**2)
     head = module.log_variance
     with torch.no_grad():
         floor = float(np.exp(_variance.LOG_VARIANCE_BOUNDS[0]))
@@ -200,6 +205,23 @@ def _variance_head_as_before(
     head.eval()
 
 
+def _variance_head_as_before_in_a_fit(frozen, training):
+    """The reference above, called as a fit calls the variance head."""
+    _variance_head_as_before(
+        frozen.module,
+        frozen.inputs,
+        None,
+        training.train,
+        training.valid,
+        residual=frozen.residual,
+        lr=training.lr,
+        batch_size=training.batch_size,
+        max_epochs=training.max_epochs,
+        patience=training.patience,
+        seed=training.seed,
+    )
+
+
 def _assert_same_fit(a, b, X):
     """Same predictions, memory bank inputs and input scaler, to the last bit."""
     _assert_same_predictions(a, b, X)
@@ -221,8 +243,8 @@ def _assert_same_predictions(a, b, X):
 def _embed_block_by_block(monkeypatch):
     # No hidden layer kept, and blocks of 1,000 rows rounded to mini-batches:
     # every epoch spans several blocks, the last one short.
-    monkeypatch.setattr(_variance, "HIDDEN_CACHE_BYTES", 0)
-    monkeypatch.setattr(_variance, "EPOCH_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(_heads, "HIDDEN_CACHE_BYTES", 0)
+    monkeypatch.setattr(_heads, "EPOCH_BLOCK_ROWS", 1000)
 
 
 @pytest.mark.parametrize("keep_hidden", [True, False])
@@ -241,7 +263,8 @@ def test_variance_head_is_that_of_the_whole_hidden_layer_to_the_last_bit(
     net = GaussianHead(MLP, n_features=6, n_outputs=2, hidden_layer_sizes=(32, 32))
     reference = copy.deepcopy(net)
     options = dict(lr=1e-2, batch_size=64, max_epochs=6, patience=patience, seed=3)
-    _variance.fit_variance_head(net, X, y, train, valid, device="cpu", **options)
+    frozen = _heads.FrozenNetwork(net, X, y, options["batch_size"], "cpu")
+    _variance.fit_variance_head(frozen, _heads.HeadTraining(train, valid, **options))
     _variance_head_as_before(reference, X, y, train, valid, **options)
     for name, value in reference.state_dict().items():
         assert torch.equal(net.state_dict()[name], value), name
@@ -251,7 +274,9 @@ def test_predicted_spread_is_that_of_main_when_embedded_block_by_block(monkeypat
     sim = LinearGaussian(n_features=4, noise_std=2.0)
     X = sim.simulate(500, random_state=1).X
     options = dict(max_epochs=2, hidden_layer_sizes=(16,), random_state=0)
-    monkeypatch.setattr(_uncertainty, "fit_variance_head", _variance_head_as_before)
+    monkeypatch.setattr(
+        _uncertainty, "fit_variance_head", _variance_head_as_before_in_a_fit
+    )
     before = SimulationGroundedRegressor(sim, 20_000, **options).fit()
     monkeypatch.undo()
     _embed_block_by_block(monkeypatch)

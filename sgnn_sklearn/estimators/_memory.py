@@ -19,9 +19,9 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
 from ..simulators import Simulation
+from ._heads import embed_method
 from ._inference import run_in_batches
 from ._interrupts import warn_interrupted_step
-from ._variance import embed_method
 
 # Held-out simulations whose neighbour distances form the reference for the
 # simulation gap: enough for percentiles to a resolution of 0.05%.

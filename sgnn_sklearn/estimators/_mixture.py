@@ -28,9 +28,10 @@ import torch
 from scipy.special import logsumexp, ndtr
 from torch import nn
 
+from ._heads import FrozenNetwork, HeadTraining, train_head
 from ._inference import run_in_batches
 from ._seeding import DrawsFromFitGenerator, fit_generator
-from ._variance import LOG_VARIANCE_BOUNDS, FrozenNetwork, GaussianHead, train_head
+from ._variance import LOG_VARIANCE_BOUNDS, GaussianHead
 
 # Components per target: of 2, 3, 5 and 8, only eight met the interval
 # target on the two-peaked, the skewed and the growth posteriors at the
@@ -128,25 +129,12 @@ def head_reads(hidden: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     return torch.cat([hidden.flatten(1), inputs.flatten(1)], dim=1)
 
 
-def fit_mixture_head(
-    module: GaussianHead,
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    train: np.ndarray,
-    valid: np.ndarray | None,
-    *,
-    lr: float,
-    batch_size: int,
-    max_epochs: int,
-    patience: int | None,
-    seed: int,
-    device: str,
-    warm_start: bool = False,
-) -> None:
-    """Train ``module.mixture_head`` by negative log-likelihood on the frozen network.
+def fit_mixture_head(frozen: FrozenNetwork, training: HeadTraining) -> None:
+    """Train ``frozen.module.mixture_head`` by negative log-likelihood.
 
-    Unless ``warm_start``, a new head is made, starting from the training
-    residuals' quantiles and spread. Early stopping as for the variance head.
+    Unless ``training.warm_start``, a new head is made, starting from the
+    training residuals' quantiles and spread. Early stopping as for the
+    variance head (see :func:`train_head`).
 
     Examples
     --------
@@ -155,23 +143,23 @@ def fit_mixture_head(
     >>> net = GaussianHead(MLP, n_features=2, n_outputs=1, hidden_layer_sizes=(4,))
     >>> X = np.random.default_rng(0).normal(size=(200, 2)).astype(np.float32)
     >>> y = np.random.default_rng(1).exponential(size=(200, 1)).astype(np.float32)
-    >>> fit_mixture_head(net, X, y, np.arange(150), np.arange(150, 200), lr=1e-2,
-    ...                  batch_size=32, max_epochs=5, patience=2, seed=0,
-    ...                  device="cpu")
+    >>> frozen = FrozenNetwork(net, X, y, batch_size=32, device="cpu")
+    >>> fit_mixture_head(frozen, HeadTraining(np.arange(150), np.arange(150, 200),
+    ...     lr=1e-2, batch_size=32, max_epochs=5, patience=2, seed=0))
     >>> net.mixture_head.n_components == MIXTURE_COMPONENTS
     True
     """
-    frozen = FrozenNetwork(module, inputs, targets, batch_size, device)
+    module, device, train = frozen.module, frozen.device, training.train
     residual = torch.as_tensor(frozen.residual)
-    network_inputs = torch.as_tensor(inputs)
-    if not warm_start or getattr(module, "mixture_head", None) is None:
+    network_inputs = torch.as_tensor(frozen.inputs)
+    if not training.warm_start or getattr(module, "mixture_head", None) is None:
         levels = (np.arange(MIXTURE_COMPONENTS) + 0.5) / MIXTURE_COMPONENTS
         initial = np.quantile(residual[train].numpy(), levels, axis=0).T
         scale = residual[train].numpy().std(axis=0)
-        width = frozen.width + int(np.prod(inputs.shape[1:]))
+        width = frozen.width + int(np.prod(frozen.inputs.shape[1:]))
         # Drawn from a generator of its own, seeded as the global one was,
         # so that fits in threads at once do not share draws (see _seeding).
-        with fit_generator(seed), DrawsFromFitGenerator():
+        with fit_generator(training.seed), DrawsFromFitGenerator():
             module.mixture_head = MixtureHead(
                 width, residual.shape[1], initial, scale
             ).to(device)
@@ -181,21 +169,10 @@ def fit_mixture_head(
     def loss(reads: torch.Tensor, rows: Any) -> torch.Tensor:
         return mixture_nll(head(reads.to(device)), residual[rows].to(device))
 
-    train_head(
-        head,
-        loss,
-        lambda rows: head_reads(
-            frozen.hidden(rows), network_inputs[torch.as_tensor(rows)]
-        ),
-        train,
-        valid,
-        lr=lr,
-        batch_size=batch_size,
-        max_epochs=max_epochs,
-        patience=patience,
-        seed=seed,
-        block_rows=frozen.block_rows,
-    )
+    def reads(rows: Any) -> torch.Tensor:
+        return head_reads(frozen.hidden(rows), network_inputs[torch.as_tensor(rows)])
+
+    train_head(head, loss, reads, training, frozen.block_rows)
 
 
 def learnt_mixture(

@@ -19,9 +19,10 @@ import torch
 from scipy.stats import norm
 from torch import nn
 
+from ._heads import FrozenNetwork, HeadTraining, train_head
 from ._inference import run_in_batches
 from ._seeding import DrawsFromFitGenerator, fit_generator
-from ._variance import FrozenNetwork, GaussianHead, train_head
+from ._variance import GaussianHead
 
 # The levels the heads learn: dense in the tails, where intervals end.
 QUANTILE_LEVELS = np.array(
@@ -114,26 +115,12 @@ def pinball_loss(
     return torch.maximum(levels * error, (levels - 1) * error).mean()
 
 
-def fit_quantile_head(
-    module: GaussianHead,
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    train: np.ndarray,
-    valid: np.ndarray | None,
-    *,
-    lr: float,
-    batch_size: int,
-    max_epochs: int,
-    patience: int | None,
-    seed: int,
-    device: str,
-    warm_start: bool = False,
-) -> None:
-    """Train ``module.quantile_head`` with the pinball loss on the frozen network.
+def fit_quantile_head(frozen: FrozenNetwork, training: HeadTraining) -> None:
+    """Train ``frozen.module.quantile_head`` with the pinball loss.
 
-    Unless ``warm_start``, a new head is made, starting from the empirical
-    quantiles of the training residuals at ``QUANTILE_LEVELS``. Early
-    stopping as for the variance head.
+    Unless ``training.warm_start``, a new head is made, starting from the
+    empirical quantiles of the training residuals at ``QUANTILE_LEVELS``.
+    Early stopping as for the variance head (see :func:`train_head`).
 
     Examples
     --------
@@ -142,19 +129,21 @@ def fit_quantile_head(
     >>> net = GaussianHead(MLP, n_features=2, n_outputs=1, hidden_layer_sizes=(4,))
     >>> X = np.random.default_rng(0).normal(size=(200, 2)).astype(np.float32)
     >>> y = np.random.default_rng(1).exponential(size=(200, 1)).astype(np.float32)
-    >>> fit_quantile_head(net, X, y, np.arange(150), np.arange(150, 200), lr=1e-2,
-    ...                   batch_size=32, max_epochs=5, patience=2, seed=0,
-    ...                   device="cpu")
+    >>> frozen = FrozenNetwork(net, X, y, batch_size=32, device="cpu")
+    >>> fit_quantile_head(frozen, HeadTraining(np.arange(150), np.arange(150, 200),
+    ...     lr=1e-2, batch_size=32, max_epochs=5, patience=2, seed=0))
     >>> net.quantile_head.n_levels == len(QUANTILE_LEVELS)
     True
     """
-    frozen = FrozenNetwork(module, inputs, targets, batch_size, device)
+    module, device = frozen.module, frozen.device
     residual = torch.as_tensor(frozen.residual)
-    if not warm_start or getattr(module, "quantile_head", None) is None:
-        initial = np.quantile(residual[train].numpy(), QUANTILE_LEVELS, axis=0).T
+    if not training.warm_start or getattr(module, "quantile_head", None) is None:
+        initial = np.quantile(
+            residual[training.train].numpy(), QUANTILE_LEVELS, axis=0
+        ).T
         # Drawn from a generator of its own, seeded as the global one was,
         # so that fits in threads at once do not share draws (see _seeding).
-        with fit_generator(seed), DrawsFromFitGenerator():
+        with fit_generator(training.seed), DrawsFromFitGenerator():
             module.quantile_head = QuantileHead(
                 frozen.width, residual.shape[1], initial
             ).to(device)
@@ -166,19 +155,7 @@ def fit_quantile_head(
         predicted = head(hidden.to(device))
         return pinball_loss(predicted, residual[rows].to(device), levels)
 
-    train_head(
-        head,
-        loss,
-        frozen.hidden,
-        train,
-        valid,
-        lr=lr,
-        batch_size=batch_size,
-        max_epochs=max_epochs,
-        patience=patience,
-        seed=seed,
-        block_rows=frozen.block_rows,
-    )
+    train_head(head, loss, frozen.hidden, training, frozen.block_rows)
 
 
 def learnt_quantiles(

@@ -10,6 +10,7 @@ import numpy as np
 from scipy.stats import norm
 
 from ._batches import PREDICT_BATCH_SIZE
+from ._heads import FrozenNetwork, HeadTraining
 from ._inference import run_in_batches
 from ._interrupts import warn_interrupted_step
 from ._mixture import fit_mixture_head, learnt_mixture, pooled_quantiles
@@ -67,21 +68,23 @@ class UncertaintyMixin:
             for net, seed in zip(
                 self._members(), self._member_seeds(2 + int(finetune)), strict=True
             ):
+                # The residuals and hidden layer are computed once per network
+                # and read by every head.
+                frozen = FrozenNetwork(
+                    net.module_, inputs, targets, self.batch_size, net.device
+                )
+                training = HeadTraining(
+                    train,
+                    valid,
+                    lr=self.lr,
+                    batch_size=self.batch_size,
+                    max_epochs=max_epochs,
+                    patience=self._patience() if self.early_stopping else None,
+                    seed=seed,
+                    warm_start=finetune,
+                )
                 for fit_head in heads:
-                    fit_head(
-                        net.module_,
-                        inputs,
-                        targets,
-                        train,
-                        valid,
-                        lr=self.lr,
-                        batch_size=self.batch_size,
-                        max_epochs=max_epochs,
-                        patience=self._patience() if self.early_stopping else None,
-                        seed=seed,
-                        device=net.device,
-                        warm_start=finetune,
-                    )
+                    fit_head(frozen, training)
         except KeyboardInterrupt:
             self._interrupted = True
             warn_interrupted_step(
