@@ -59,8 +59,22 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-def run(names: list[str] | None = None, seeds: tuple[int, ...] = (0, 1, 2)) -> list:
-    """One row per problem, seed and setting."""
+def run(
+    names: list[str] | None = None,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    settings: dict[str, dict[str, Any]] | None = None,
+    n_simulations: int = 10_000,
+    base: dict[str, Any] | None = None,
+) -> list:
+    """One row per problem, seed and setting.
+
+    ``settings`` (default ``SETTINGS``) are each fitted with ``base``
+    (default ``PREVIOUS_DEFAULTS``) on ``n_simulations`` simulations.
+    """
+    settings = SETTINGS if settings is None else settings
+    # The training of the sweep's day, so that its figures reproduce: the
+    # defaults have trained longer since.
+    base = PREVIOUS_DEFAULTS if base is None else base
     rows = []
     for name, sim in problems().items():
         if names and not any(name.startswith(n) for n in names):
@@ -68,11 +82,9 @@ def run(names: list[str] | None = None, seeds: tuple[int, ...] = (0, 1, 2)) -> l
         X = sim.simulate(200, random_state=SEED + 1).X
         reference = reference_posterior(sim, X, random_state=SEED)
         for seed in seeds:
-            for label, params in SETTINGS.items():
-                # The training of the sweep's day, so that its figures
-                # reproduce: the defaults have trained longer since.
+            for label, params in settings.items():
                 est = SimulationGroundedRegressor(
-                    sim, 10_000, random_state=seed, **PREVIOUS_DEFAULTS, **params
+                    sim, n_simulations, random_state=seed, **base, **params
                 )
                 with timed() as t, warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -80,6 +92,7 @@ def run(names: list[str] | None = None, seeds: tuple[int, ...] = (0, 1, 2)) -> l
                 lower, upper = est.predict_interval(X, 0.9)
                 row = {
                     "problem": name,
+                    "n_simulations": n_simulations,
                     "seed": seed,
                     "setting": label,
                     "cpu_s": t["cpu_s"],
@@ -95,14 +108,14 @@ def summarise(rows: list[dict[str, Any]]) -> None:
     """Print the mean over seeds of each problem and setting."""
     groups = defaultdict(list)
     for row in rows:
-        groups[row["problem"], row["setting"]].append(row)
+        groups[row["problem"], row["n_simulations"], row["setting"]].append(row)
     keys = ("error / posterior var", "mass in 90%", "mass in 90%, worst decile")
-    print("problem | setting | " + " | ".join(keys) + " | CPU s")
-    for (problem, setting), group in groups.items():
+    print("problem | simulations | setting | " + " | ".join(keys) + " | CPU s")
+    for (problem, n, setting), group in groups.items():
         means = [statistics.mean(row[key] for row in group) for key in keys]
         cpu = statistics.mean(row["cpu_s"] for row in group)
         cells = " | ".join(f"{value:.4f}" for value in means)
-        print(f"{problem} | {setting} | {cells} | {cpu:.1f}")
+        print(f"{problem} | {n} | {setting} | {cells} | {cpu:.1f}")
 
 
 if __name__ == "__main__":

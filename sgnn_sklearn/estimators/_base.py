@@ -102,7 +102,10 @@ class BaseSimulationGrounded(
         "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [
+            Interval(Real, 0, 1, closed="neither"),
+            StrOptions({"auto"}),
+        ],
         "n_iter_no_change": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -142,7 +145,7 @@ class BaseSimulationGrounded(
         lr: float = 1e-3,
         batch_size: int = 128,
         early_stopping: bool = True,
-        validation_fraction: float = 0.1,
+        validation_fraction: float | str = "auto",
         n_iter_no_change: int | str = "auto",
         preprocessor: Any = "auto",
         real_data: str = "finetune",
@@ -323,9 +326,9 @@ class BaseSimulationGrounded(
         if self.early_stopping and self.n_simulations < MIN_SAMPLES_FOR_VALIDATION:
             raise ValueError(
                 f"n_simulations={self.n_simulations} is too few for early "
-                "stopping, which holds out validation_fraction="
-                f"{self.validation_fraction} of the simulations and needs at least "
-                f"{MIN_SAMPLES_FOR_VALIDATION}: simulate more, or set "
+                "stopping, which holds out a share of the simulations "
+                f"(validation_fraction={self.validation_fraction!r}) and needs "
+                f"at least {MIN_SAMPLES_FOR_VALIDATION}: simulate more, or set "
                 "early_stopping=False."
             )
         real = None if X is None else check_real_data(self, X, y, simulator)

@@ -25,6 +25,33 @@ from ._seeding import fit_generator
 # Below this many samples no validation share is held out for early stopping;
 # training then stops when the training loss stops improving.
 MIN_SAMPLES_FOR_VALIDATION = 20
+# validation_fraction="auto" holds out a tenth of the samples, and at least
+# AUTO_VALIDATION_ROWS of them while that is at most a fifth: the validation
+# loss decides when to stop and when to cut the learning rate, and on a
+# hundred rows its noise decided too early (benchmarks/README.md, "How much
+# to hold out for early stopping").
+AUTO_VALIDATION_SHARE = 0.1
+AUTO_VALIDATION_ROWS = 1000
+AUTO_VALIDATION_MAX_SHARE = 0.2
+
+
+def auto_validation_rows(n_samples: int) -> int:
+    """Samples held out for early stopping with ``validation_fraction="auto"``.
+
+    A tenth of them, or ``AUTO_VALIDATION_ROWS`` if that is more and at most
+    a fifth of them (a fifth otherwise): 10% from 10,000 samples on, 20% up
+    to 5,000.
+
+    Examples
+    --------
+    >>> [auto_validation_rows(n) for n in (1_000, 5_000, 8_000, 10_000, 10**5)]
+    [200, 1000, 1000, 1000, 10000]
+    """
+    share = int(np.ceil(AUTO_VALIDATION_SHARE * n_samples))
+    floor = min(
+        AUTO_VALIDATION_ROWS, int(np.ceil(AUTO_VALIDATION_MAX_SHARE * n_samples))
+    )
+    return max(share, floor)
 
 
 class TrainingMixin:
@@ -38,7 +65,7 @@ class TrainingMixin:
     lr: float
     batch_size: int
     early_stopping: bool
-    validation_fraction: float
+    validation_fraction: float | str
     n_iter_no_change: Any
     finetune_lr: float | None
     verbose: int
@@ -74,6 +101,8 @@ class TrainingMixin:
         """Size of the early-stopping validation share (0 when none is held out)."""
         if not self.early_stopping or n_samples < MIN_SAMPLES_FOR_VALIDATION:
             return 0
+        if self.validation_fraction == "auto":
+            return auto_validation_rows(n_samples)
         n_valid = int(np.ceil(self.validation_fraction * n_samples))
         if n_valid >= n_samples:
             raise ValueError(
