@@ -101,7 +101,7 @@ def test_neighbors_are_training_simulations_nearest_first(regressor, linear):
     np.testing.assert_array_equal(
         drawn.params[explanation.neighbor_index], explanation.neighbor_params
     )
-    n_valid = int(np.ceil(regressor.validation_fraction * regressor.n_simulations_))
+    n_valid = regressor._n_validation(regressor.n_simulations_)
     assert explanation.neighbor_index.min() >= n_valid  # never the held-out share
 
 

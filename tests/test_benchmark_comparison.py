@@ -90,7 +90,7 @@ def test_the_suite_also_scores_the_previous_training_defaults():
     assert OPTIONS[len(ENSEMBLES)] == {"interval_method": "mixture"}
     assert option_label(OPTIONS[-1]) == (
         "SimulationGroundedRegressor (lr_schedule='constant', n_iter_no_change=10, "
-        "max_epochs=100)"
+        "max_epochs=100, validation_fraction=0.1)"
     )
 
 

@@ -38,7 +38,8 @@ def test_default_fit_is_bit_identical_to_the_recorded_one():
     """n_estimators=1 with the earlier defaults trains exactly the network of before.
 
     The training defaults of before 3 December 2026 (a constant rate, patience
-    10) are passed too, so the network is still the one recorded.
+    10, a tenth of the simulations held out) are passed too, so the network is
+    still the one recorded.
 
     The sums were recorded on main before ensembles existed (commit 8a633d1),
     when the defaults were two layers of 128, fixed noise and no preprocessor.
@@ -55,6 +56,7 @@ def test_default_fit_is_bit_identical_to_the_recorded_one():
         preprocessor=None,
         lr_schedule="constant",
         n_iter_no_change=10,
+        validation_fraction=0.1,
     ).fit()
     mean, std = est.predict(test.X, return_std=True)
     quantiles = est.predict_quantiles(test.X[:5], [0.05, 0.5, 0.95])

@@ -88,7 +88,7 @@ def test_detects_a_noisier_process_and_not_the_simulator_itself():
     assert not same.rejected and same.pvalue > 0.05
     assert gap.rejected and gap.effect_size > same.effect_size + 0.1
     assert "last hidden layer" in gap.representation
-    assert (gap.n_real, gap.n_reference, gap.n_permutations) == (100, 300, 999)
+    assert (gap.n_real, gap.n_reference, gap.n_permutations) == (100, 600, 999)
 
 
 def test_deterministic_given_random_state():

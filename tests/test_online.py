@@ -122,11 +122,12 @@ def test_online_applies_the_fault_policy_to_the_stream():
     est = SimulationGroundedRegressor(
         NaNAfterFirstCall(), 200, max_epochs=2, simulation="online", **SMALL
     )
-    with pytest.warns(UserWarning, match="2 of the 360 simulations") as caught:
+    # 40 of the 200 held out for validation: 160 rows per epoch.
+    with pytest.warns(UserWarning, match="2 of the 320 simulations") as caught:
         est.fit()
     assert len([w for w in caught if "drew online" in str(w.message)]) == 1
     assert est.n_invalid_simulations_ == 2
-    assert est.n_simulations_ == 200 + 360 - 2
+    assert est.n_simulations_ == 200 + 320 - 2
     NaNAfterFirstCall.n_calls = 0
     with pytest.raises(ValueError, match="NaN or inf in 1 of"):
         est.set_params(on_invalid="raise").fit()

@@ -43,12 +43,19 @@ class PoissonRate(Simulator):
         return stats.gamma(a=1 + X.sum(axis=1), scale=1 / (1 + N_COUNTS * RATE))
 
 
+# A tenth held out, as when the figures in the comments and in
+# doc/uncertainty.rst were measured: these tests compare the heads on one
+# network, whatever its split. (With validation_fraction="auto", 1,000 held
+# out, seed 0's figures move within the seed-to-seed scatter: the errors of
+# the learnt and Gaussian 5% quantiles over seeds 0-3 are 0.024-0.048 and
+# 0.082-0.111 with a tenth, 0.024-0.044 and 0.085-0.105 with "auto".)
 FIT = dict(
     n_simulations=6000,
     hidden_layer_sizes=(64, 64),
     max_epochs=40,
     lr=3e-3,
     random_state=0,
+    validation_fraction=0.1,
 )
 
 

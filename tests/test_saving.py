@@ -125,9 +125,10 @@ def fitted():
 def test_shrinking_the_memory_bank_keeps_predictions_and_the_gap(fitted):
     est = pickle.loads(pickle.dumps(fitted))
     full = len(pickle.dumps(est))
-    assert len(est.memory_bank_) == 270
+    assert len(est.memory_bank_) == 240
     est.shrink_memory_bank(50)
-    assert len(est.memory_bank_) == 50 and len(est.memory_bank_.reference_inputs) == 30
+    # At most 50 of the bank's 240 and of its 60 held-out reference series.
+    assert len(est.memory_bank_) == 50 and len(est.memory_bank_.reference_inputs) == 50
     np.testing.assert_array_equal(est.predict(X_TEST), fitted.predict(X_TEST))
     assert est.explain_mechanism(X_TEST, n_neighbors=10).param_mean.shape == (20, 1)
     assert est.simulation_gap(X_TEST).distance.shape == (20,)

@@ -174,9 +174,9 @@ def test_online_training_has_std_and_a_memory_bank(simulator, held_out):
     ).fit()
     _, std = est.predict(held_out.X, return_std=True)
     assert abs(std.mean() / simulator.posterior_std()[0] - 1) < 0.2
-    # the chunk's 100 validation rows are the reference, the other 900 the bank
-    assert len(est.memory_bank_) == 900
-    assert len(est.memory_bank_.reference_inputs) == 100
+    # the chunk's 200 validation rows are the reference, the other 800 the bank
+    assert len(est.memory_bank_) == 800
+    assert len(est.memory_bank_.reference_inputs) == 200
     explanation = est.explain_mechanism(held_out.X[:5], n_neighbors=20)
     assert explanation.param_mean.shape == (5, 1)
     assert 0.8 < est.simulation_gap(held_out.X[:1000]).score < 1.25

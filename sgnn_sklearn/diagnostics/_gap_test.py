@@ -235,8 +235,8 @@ def simulation_gap_test(
     (False, True)
     >>> print(gap)  # doctest: +NORMALIZE_WHITESPACE
     SimulationGapTest(rejected at alpha=0.05: p-value 0.001, effect size (AUC)
-    0.82, MMD^2 0.0684; 50 real series vs 500 held-out simulations in the
-    network's last hidden layer (108 varying units, standardised), 999
+    0.83, MMD^2 0.0632; 50 real series vs 1000 held-out simulations in the
+    network's last hidden layer (102 varying units, standardised), 999
     permutations)
     """
     bank = fitted_memory_bank(estimator, "simulation_gap_test")

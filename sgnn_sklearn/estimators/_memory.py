@@ -98,7 +98,7 @@ class MemoryBank:
     ...                                   memory_bank_size=100, random_state=0)
     >>> bank = est.fit(LinearGaussian()).memory_bank_
     >>> len(bank), bank.param_names, len(bank.reference_inputs)
-    (100, ('theta0',), 30)
+    (100, ('theta0',), 60)
     """
 
     inputs: np.ndarray
