@@ -148,3 +148,63 @@ def test_quantiles_of_many_rows_are_found_in_blocks_with_the_same_bits(monkeypat
     np.testing.assert_array_equal(
         mixture_quantiles(log_w, means, scales, levels), whole
     )
+
+
+# -- interval_method="auto" -------------------------------------------------------
+
+AUTO = dict(n_simulations=3000, hidden_layer_sizes=(32,), max_epochs=30)
+
+
+@pytest.mark.parametrize(
+    "sim, kept",
+    [(LinearGaussian(n_features=4), "gaussian"), (QuadraticGaussian(), "mixture")],
+)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_auto_keeps_the_gaussian_where_the_posterior_is_gaussian(sim, kept, seed):
+    # Held-out simulations decide: on a Gaussian posterior the mixture cannot
+    # explain them better, on two peaks it does.
+    auto = SimulationGroundedRegressor(
+        sim, random_state=seed, interval_method="auto", **AUTO
+    ).fit()
+    assert auto.interval_method_ == kept
+    same = SimulationGroundedRegressor(
+        sim, random_state=seed, interval_method=kept, **AUTO
+    ).fit()
+    assert same.interval_method_ == kept
+    X = sim.simulate(30, random_state=3).X
+    # The intervals are those of the method kept, bit for bit.
+    np.testing.assert_array_equal(
+        auto.predict_quantiles(X, [0.05, 0.5, 0.95]),
+        same.predict_quantiles(X, [0.05, 0.5, 0.95]),
+    )
+
+
+def test_auto_without_held_out_simulations_keeps_the_gaussian():
+    sim = QuadraticGaussian()
+    est = SimulationGroundedRegressor(
+        sim, random_state=0, interval_method="auto", early_stopping=False, **AUTO
+    ).fit()
+    assert est.interval_method_ == "gaussian"
+
+
+def test_auto_choice_survives_finetuning_and_pickling():
+    sim = QuadraticGaussian()
+    real = sim.simulate(40, random_state=5)
+    est = SimulationGroundedRegressor(
+        sim, random_state=0, interval_method="auto", **AUTO
+    ).fit(real.X, real.y)
+    assert est.interval_method_ == "mixture"
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(
+        again.predict_interval(real.X)[0], est.predict_interval(real.X)[0]
+    )
+
+
+def test_a_model_pickled_before_auto_uses_its_interval_method(two_peaks):
+    _, _, mixture = two_peaks
+    old = copy.deepcopy(mixture)
+    del old.interval_method_
+    X = QuadraticGaussian().simulate(5, random_state=2).X
+    np.testing.assert_array_equal(
+        old.predict_quantiles(X, [0.1, 0.9]), mixture.predict_quantiles(X, [0.1, 0.9])
+    )

@@ -214,7 +214,7 @@ class SimulationGroundedRegressor(
         after each; the file is removed from the folder as soon as it is
         written and its space given back when the fit ends or fails. On a
         folder held in memory (tmpfs) they stay in memory.
-    interval_method : {"gaussian", "pinball", "mixture"}, default="gaussian"
+    interval_method : {"gaussian", "pinball", "mixture", "auto"}, default="gaussian"
         Where ``predict_quantiles`` and ``predict_interval`` come from.
         ``"gaussian"``: the Gaussian with the predicted mean and standard
         deviation. ``"pinball"``: heads trained with the pinball (quantile)
@@ -226,7 +226,12 @@ class SimulationGroundedRegressor(
         the mixture's distribution function. The last two follow skewed and
         multimodal posteriors and cost a head's training (a few seconds at
         10,000 simulations); on the two-peaked benchmark only the mixture's
-        intervals hold 88-92% of the posterior mass.
+        intervals hold 88-92% of the posterior mass. ``"auto"``: trains the
+        Gaussian and the mixture, and keeps the mixture only when its
+        log-likelihood on the held-out simulations (the early-stopping share)
+        beats the Gaussian's by more than two standard errors, so a Gaussian
+        posterior keeps its Gaussian intervals; ``interval_method_`` says
+        which was kept.
 
     Attributes
     ----------
@@ -240,6 +245,9 @@ class SimulationGroundedRegressor(
     observation_noise_ : {"fresh", "fixed"}
         Whether the last fit on simulations drew fresh observation noise
         every epoch (see ``observation_noise``).
+    interval_method_ : {"gaussian", "pinball", "mixture"}
+        Where the intervals come from: ``interval_method``, or with
+        ``"auto"`` the one the held-out simulations chose.
     simulator_ : object or None
         The simulator trained on, or None after ``fit(X, y)`` without one.
     n_simulations_ : int
@@ -371,7 +379,7 @@ class SimulationGroundedRegressor(
 
     _parameter_constraints: dict = {
         **EnsembleBase._parameter_constraints,
-        "interval_method": [StrOptions({"gaussian", "pinball", "mixture"})],
+        "interval_method": [StrOptions({"gaussian", "pinball", "mixture", "auto"})],
     }
 
     def __init__(

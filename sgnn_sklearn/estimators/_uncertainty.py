@@ -13,7 +13,13 @@ from ._batches import PREDICT_BATCH_SIZE
 from ._heads import FrozenNetwork, HeadTraining
 from ._inference import run_in_batches
 from ._interrupts import warn_interrupted_step
-from ._mixture import fit_mixture_head, learnt_mixture, pooled_quantiles
+from ._mixture import (
+    fit_mixture_head,
+    learnt_mixture,
+    mixture_gain,
+    pooled_quantiles,
+    prefers_mixture,
+)
 from ._quantiles import (
     check_quantile_levels,
     fit_quantile_head,
@@ -29,6 +35,7 @@ class UncertaintyMixin:
 
     # Set by the regressor (its parameters and fit) that inherits this mixin.
     interval_method: str
+    interval_method_: str
     max_epochs: int
     lr: float
     batch_size: int
@@ -55,8 +62,11 @@ class UncertaintyMixin:
         heads = [fit_variance_head]
         if self.interval_method == "pinball":
             heads.append(fit_quantile_head)
-        elif self.interval_method == "mixture":
+        elif self.interval_method in ("mixture", "auto"):
             heads.append(fit_mixture_head)
+        # interval_method="auto": each member's mixture against its Gaussian on
+        # the held-out rows, row by row.
+        gains: list[np.ndarray] = []
         max_epochs, untrained = self.max_epochs, self._interrupted
         if untrained:
             # Honour the user's Ctrl-C promptly: the heads are set from the
@@ -85,14 +95,18 @@ class UncertaintyMixin:
                 )
                 for fit_head in heads:
                     fit_head(frozen, training)
+                if self.interval_method == "auto" and valid is not None and len(valid):
+                    gains.append(mixture_gain(frozen, valid))
         except KeyboardInterrupt:
             self._interrupted = True
+            self.interval_method_ = self._chosen_interval_method([], finetune)
             warn_interrupted_step(
                 type(self).__name__,
                 "the training of the uncertainty heads",
                 "each keeps its best so far",
             )
             return
+        self.interval_method_ = self._chosen_interval_method(gains, finetune)
         if untrained and not finetune:
             warnings.warn(
                 f"{type(self).__name__}: the uncertainty heads were not trained, "
@@ -101,6 +115,23 @@ class UncertaintyMixin:
                 UserWarning,
                 stacklevel=4,
             )
+
+    def _chosen_interval_method(self, gains: list[np.ndarray], finetune: bool) -> str:
+        """``interval_method``, or with ``"auto"`` the one the held-out rows chose.
+
+        The mixture is chosen when its log-likelihood on the held-out rows
+        (averaged over an ensemble's members row by row) beats the Gaussian's
+        by more than two standard errors (see ``_mixture.prefers_mixture``);
+        without held-out rows (an interrupted fit, fewer than 20 samples),
+        the Gaussian. Fine-tuning keeps the choice made on the simulations.
+        """
+        if self.interval_method != "auto":
+            return self.interval_method
+        if finetune and getattr(self, "interval_method_", None) is not None:
+            return str(self.interval_method_)
+        if not gains:
+            return "gaussian"
+        return "mixture" if prefers_mixture(np.mean(gains, axis=0)) else "gaussian"
 
     def _mean_and_std(
         self, net: Any, inputs: np.ndarray
@@ -131,7 +162,8 @@ class UncertaintyMixin:
         between the 25 learnt levels; levels outside [0.005, 0.995] are then
         an error. With ``"mixture"`` they are those of the learnt Gaussian
         mixture (for an ensemble, the members' mixtures pooled with equal
-        weights), at any level.
+        weights), at any level. With ``"auto"``, those of the method the fit
+        kept (``interval_method_``).
 
         Parameters
         ----------
@@ -159,14 +191,17 @@ class UncertaintyMixin:
         ((4, 3), True)
         """
         levels = check_quantile_levels(quantiles)
-        if self.interval_method == "gaussian":
+        method = self.interval_method
+        if method == "auto":
+            method = getattr(self, "interval_method_", "gaussian")
+        if method == "gaussian":
             mean, std = self.predict(X, return_std=True)
             return mean[..., None] + std[..., None] * norm.ppf(levels)
         inputs = self._network_inputs(X)
         batch_size = max(self.batch_size, PREDICT_BATCH_SIZE)
         scale = self.target_scaler_.scale_[:, None]
         shift = self.target_scaler_.mean_[:, None]
-        if self.interval_method == "mixture":
+        if method == "mixture":
             mixtures = [
                 learnt_mixture(net.module_, inputs, batch_size, net.device)
                 for net in self._members()
