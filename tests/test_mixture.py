@@ -121,14 +121,15 @@ def test_mixture_quantiles_match_a_numerical_inversion():
     )
 
 
+@pytest.mark.parametrize("method", ["mixture", "auto"])
 @pytest.mark.parametrize(
     "options", [{"simulation": "online"}, {"architecture": "cnn"}, {"n_estimators": 2}]
 )
-def test_the_mixture_survives_every_fit_form_and_pickling(options):
+def test_the_mixture_survives_every_fit_form_and_pickling(options, method):
     sim = LinearGaussian(n_features=6)
     X = sim.simulate(50, random_state=1).X
     est = SimulationGroundedRegressor(
-        sim, 3000, max_epochs=5, random_state=0, interval_method="mixture", **options
+        sim, 3000, max_epochs=5, random_state=0, interval_method=method, **options
     ).fit()
     lower, upper = est.predict_interval(X)
     assert np.isfinite(lower).all() and np.all(lower < upper)
