@@ -1,5 +1,7 @@
 """The simulation gap test: level, power, determinism, bad input, fit's warning."""
 
+import copy
+import dataclasses
 import warnings
 
 import numpy as np
@@ -171,3 +173,100 @@ def test_fit_hook_is_silent_without_a_memory_bank():
     with warnings.catch_warnings():
         warnings.simplefilter("error", SimulationGapWarning)
         warn_if_distinguishable(None, np.zeros((50, 3)), 0)
+
+
+# -- reference="fresh" ---------------------------------------------------------
+
+
+def test_fresh_reference_detects_a_noisier_process_and_not_the_simulator_itself():
+    est = fitted_regressor()
+    noisier = LinearGaussian(n_features=4, noise_std=1.0).simulate(100, random_state=11)
+    gap = simulation_gap_test(est, noisier.X, reference="fresh", random_state=0)
+    assert gap.rejected and gap.reference == "fresh"
+    # As many fresh simulations as the fit held out, unless told otherwise.
+    assert gap.n_reference == len(est.memory_bank_.reference_embeddings)
+    assert "vs 600 fresh simulations" in repr(gap)
+    small = simulation_gap_test(
+        est, noisier.X, reference="fresh", n_reference=250, random_state=0
+    )
+    assert small.n_reference == 250
+    assert small == simulation_gap_test(
+        est, noisier.X, reference="fresh", n_reference=250, random_state=0
+    )
+
+
+def test_fresh_references_keep_the_level_test_by_test():
+    # Against one fit's held-out simulations, 20 draws of series the
+    # simulator made were rejected 8 times (tests/test_diagnostics.py). With
+    # a fresh reference for each test, the tests are independent, each at the
+    # 5% level: 5 of these 40 are rejected (2 expected; 5 or more has
+    # probability 0.048), and 7 or more would have probability 0.003.
+    sim = linear()
+    est = SimulationGroundedRegressor(
+        sim, **dict(BUDGET, n_simulations=1000, max_epochs=10)
+    ).fit()
+    rejected = [
+        simulation_gap_test(
+            est,
+            sim.simulate(300, random_state=draw).X,
+            reference="fresh",
+            random_state=draw,
+        ).rejected
+        for draw in range(40)
+    ]
+    assert sum(rejected) <= 6
+
+
+def test_fresh_reference_needs_no_memory_bank_but_a_simulator():
+    sim = linear()
+    est = SimulationGroundedRegressor(
+        sim,
+        600,
+        hidden_layer_sizes=(16,),
+        max_epochs=3,
+        memory_bank_size=0,
+        random_state=0,
+    ).fit()
+    X = sim.simulate(50, random_state=1).X
+    with pytest.raises(ValueError, match="memory_bank_size=0"):
+        simulation_gap_test(est, X)
+    assert (
+        simulation_gap_test(est, X, reference="fresh", random_state=0).n_reference
+        == 200
+    )
+    labelled = np.random.default_rng(0).normal(size=(30, 4))
+    plain = SimulationGroundedRegressor(max_epochs=2).fit(labelled, labelled[:, 0])
+    with pytest.raises(ValueError, match="no simulator"):
+        simulation_gap_test(plain, labelled, reference="fresh")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(reference="new"), "reference must be 'held-out' or 'fresh'"),
+        (dict(n_reference=100), "applies to reference='fresh' only"),
+        (dict(reference="fresh", n_reference=0), "n_reference"),
+    ],
+)
+def test_bad_reference_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        simulation_gap_test(fitted_regressor(), np.zeros((20, 4)), **kwargs)
+
+
+class _EveryTenthBroken:
+    """The test simulator with every tenth simulation incomplete."""
+
+    def simulate(self, n_samples, random_state=None):
+        drawn = linear().simulate(n_samples, random_state=random_state)
+        X = drawn.X.copy()
+        X[::10, 0] = np.nan
+        return dataclasses.replace(drawn, X=X)
+
+
+def test_incomplete_fresh_simulations_are_dropped_and_counted():
+    est = copy.copy(fitted_regressor())
+    est.simulator_ = _EveryTenthBroken()
+    X = linear().simulate(50, random_state=1).X
+    with pytest.warns(UserWarning, match="60 of the 600 fresh simulations"):
+        gap = simulation_gap_test(est, X, reference="fresh", random_state=0)
+    assert gap.n_reference == 540

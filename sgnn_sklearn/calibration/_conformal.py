@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..diagnostics._gap_test import refuse_incomplete_rows
+from ..estimators._inputs import refuse_incomplete_rows
 
 # Spreads below this are floored when they divide a residual, so that a
 # zero predicted spread cannot make a score infinite.

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_is_fitted
 
+from ..estimators._inputs import refuse_incomplete_rows
 from ..estimators._memory import MemoryBank, SimulationGapWarning, fitted_memory_bank
 from ..simulators._validation import check_n_samples
 
@@ -28,6 +29,8 @@ MAX_REAL_SERIES = 500
 # overdispersed reports in 17 of 20 draws, the mixture in 20 of 20; see the
 # uncertainty page), and a mixture needs no single scale to be right.
 N_NARROWER_SCALES = 3
+# reference="fresh" draws at least this many simulations by default.
+MIN_FRESH = 200
 # The significance level at which ``fit(X_real)`` warns.
 FIT_WARNING_LEVEL = 0.05
 
@@ -59,7 +62,7 @@ class SimulationGapTest:
     n_real : int
         Number of real series tested (at most 500, a random subset beyond).
     n_reference : int
-        Number of held-out simulations compared with.
+        Number of simulations compared with.
     n_permutations : int
         Number of label permutations behind ``pvalue``.
     bandwidth : float
@@ -67,6 +70,9 @@ class SimulationGapTest:
         scales are 1/8, 1/4, 1/2 and 1 times it.
     alpha : float
         Significance level: the test rejects when ``pvalue <= alpha``.
+    reference : {"held-out", "fresh"}, default="held-out"
+        Which simulations the real series were compared with: those the fit
+        held out, or new ones drawn for this test.
 
     Examples
     --------
@@ -89,6 +95,7 @@ class SimulationGapTest:
     n_permutations: int
     bandwidth: float
     alpha: float
+    reference: str = "held-out"
 
     @property
     def rejected(self) -> bool:
@@ -108,7 +115,8 @@ class SimulationGapTest:
             f"SimulationGapTest({verdict} at alpha={self.alpha:g}: p-value "
             f"{self.pvalue:.3g}, effect size (AUC) {self.effect_size:.2f}, MMD^2 "
             f"{self.statistic:.3g}; {self.n_real} real series vs "
-            f"{self.n_reference} held-out simulations in the {self.representation}, "
+            f"{self.n_reference} {self.reference} simulations in the "
+            f"{self.representation}, "
             f"{self.n_permutations} permutations)"
         )
 
@@ -117,6 +125,8 @@ def simulation_gap_test(
     estimator: Any,
     X_real: Any,
     *,
+    reference: str = "held-out",
+    n_reference: int | None = None,
     n_permutations: int = 999,
     alpha: float = 0.05,
     random_state: Any = None,
@@ -141,15 +151,26 @@ def simulation_gap_test(
     X_real : array-like of shape (n_samples, n_features)
         The real series, at least 10; beyond 500 a random subset of 500 is
         tested.
+    reference : {"held-out", "fresh"}, default="held-out"
+        What the real series are compared with. ``"held-out"``: the
+        simulations the fit held out for early stopping (the memory bank's
+        reference). ``"fresh"``: ``n_reference`` new simulations drawn from
+        the estimator's simulator for this test, so that tests of several
+        data sets against one model do not share one sample of simulations
+        (see Notes); simulations with a missing or infinite value are
+        dropped, with a warning that counts them.
+    n_reference : int, optional
+        With ``reference="fresh"``, how many simulations to draw; by default
+        as many as the fit held out (at least 200). Only for ``"fresh"``.
     n_permutations : int, default=999
         Number of label permutations; the smallest reachable p-value is
         ``1 / (n_permutations + 1)``.
     alpha : float in (0, 1), default=0.05
         Significance level of ``rejected``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the permutations, the subset beyond 500 real series and the
-        halves of the effect size. An int gives identical results on every
-        call.
+        Seeds the fresh simulations, the permutations, the subset beyond 500
+        real series and the halves of the effect size. An int gives
+        identical results on every call.
 
     Returns
     -------
@@ -209,8 +230,9 @@ def simulation_gap_test(
     rejected 5 and 8 times at the 5% level against the held-out sets of two
     fits, and 0 times against fresh simulations of the same size; over 20
     fits, one draw each, 0 times (``tests/test_diagnostics.py``). To test
-    many data sets, refit with more simulations (a larger held-out set) or
-    with several ``random_state`` values.
+    many data sets, pass ``reference="fresh"`` with a different
+    ``random_state`` for each: each test then draws its own simulations,
+    against which the level holds test by test.
 
     The effect size is the AUC of a classifier two-sample test in the sense
     of Lopez-Paz and Oquab [2]_, with the MMD's witness function
@@ -250,19 +272,57 @@ def simulation_gap_test(
     network's last hidden layer (102 varying units, standardised), 999
     permutations)
     """
-    bank = fitted_memory_bank(estimator, "simulation_gap_test")
+    if reference not in ("held-out", "fresh"):
+        raise ValueError(f"reference must be 'held-out' or 'fresh'; got {reference!r}.")
+    if n_reference is not None and reference != "fresh":
+        raise ValueError(
+            "n_reference sets how many fresh simulations to draw; it applies "
+            "to reference='fresh' only (the held-out ones are the fit's)."
+        )
+    check_is_fitted(estimator)
+    if reference == "fresh" and getattr(estimator, "simulator_", None) is not None:
+        # Fresh simulations need the simulator, not the kept ones.
+        bank = getattr(estimator, "memory_bank_", None)
+    else:
+        bank = fitted_memory_bank(estimator, "simulation_gap_test")
     n_permutations = check_n_samples(n_permutations, "n_permutations")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
     X_real = _check_real_series(X_real, estimator)
     embeddings = estimator._embed_inputs(estimator._network_inputs(X_real))
-    return embedding_gap_test(
+    rng = check_random_state(random_state)
+    if reference == "fresh":
+        held_out = 0 if bank is None else len(bank.reference_embeddings)
+        n = max(held_out, MIN_FRESH) if n_reference is None else n_reference
+        simulated = _fresh_embeddings(estimator, check_n_samples(n, "n_reference"), rng)
+    else:
+        assert bank is not None
+        simulated = bank.reference_embeddings
+    result = embedding_gap_test(
         embeddings,
-        bank.reference_embeddings,
+        simulated,
         n_permutations=n_permutations,
         alpha=alpha,
-        random_state=random_state,
+        random_state=rng,
     )
+    return replace(result, reference=reference)
+
+
+def _fresh_embeddings(estimator: Any, n: int, rng: Any) -> np.ndarray:
+    """Embeddings of ``n`` new simulations, the incomplete ones dropped, counted."""
+    simulation = estimator.simulator_.simulate(
+        n, random_state=rng.randint(np.iinfo(np.int32).max)
+    )
+    X = np.asarray(simulation.X, dtype=float)
+    complete = np.isfinite(X).all(axis=1)
+    if not complete.all():
+        warnings.warn(
+            f"simulation_gap_test: {int((~complete).sum())} of the {n} fresh "
+            "simulations had a missing or infinite value and were dropped.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return estimator._embed_inputs(estimator._network_inputs(X[complete]))
 
 
 def _check_real_series(X_real: Any, estimator: Any) -> np.ndarray:
@@ -284,29 +344,6 @@ def _check_real_series(X_real: Any, estimator: Any) -> np.ndarray:
         )
     refuse_incomplete_rows(X, "X_real", "the test compares whole series")
     return X
-
-
-def refuse_incomplete_rows(X: np.ndarray, name: str, why: str) -> None:
-    """A ValueError counting the rows of ``X`` with a missing or infinite value.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> refuse_incomplete_rows(np.array([[1.0], [np.nan]]), "X", "reason")
-    Traceback (most recent call last):
-    ...
-    ValueError: X has missing or infinite values in 1 of 2 rows (first: row 1); \
-reason. Drop or impute those rows first.
-    """
-    if X.dtype.kind not in "fc":
-        return
-    bad = ~np.isfinite(X).reshape(len(X), -1).all(axis=1)
-    if bad.any():
-        raise ValueError(
-            f"{name} has missing or infinite values in {int(bad.sum())} of "
-            f"{len(X)} rows (first: row {int(np.argmax(bad))}); {why}. Drop or "
-            "impute those rows first."
-        )
 
 
 def embedding_gap_test(

@@ -1,9 +1,10 @@
 """Checks on real inputs beyond scikit-learn's ``validate_data``.
 
-Three things ``validate_data`` does not check: masked entries of a numpy
-masked array (it reads the values under the mask), the names of the features
-a simulator produces, and whether standardised inputs still fit in the
-network's float32.
+What ``validate_data`` does not check: masked entries of a numpy masked
+array (it reads the values under the mask), the names of the features a
+simulator produces, whether standardised inputs still fit in the network's
+float32, and (for the diagnostics and calibration, which take no row with a
+gap) which rows are incomplete.
 """
 
 from __future__ import annotations
@@ -254,3 +255,26 @@ def as_network_inputs(
         f"{np.finfo(np.float32).max:.3g}). Rescale the features, e.g. with a log "
         "transform as preprocessor."
     )
+
+
+def refuse_incomplete_rows(X: np.ndarray, name: str, why: str) -> None:
+    """A ValueError counting the rows of ``X`` with a missing or infinite value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> refuse_incomplete_rows(np.array([[1.0], [np.nan]]), "X", "reason")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has missing or infinite values in 1 of 2 rows (first: row 1); \
+reason. Drop or impute those rows first.
+    """
+    if X.dtype.kind not in "fc":
+        return
+    bad = ~np.isfinite(X).reshape(len(X), -1).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"{name} has missing or infinite values in {int(bad.sum())} of "
+            f"{len(X)} rows (first: row {int(np.argmax(bad))}); {why}. Drop or "
+            "impute those rows first."
+        )
