@@ -11,9 +11,11 @@ from scipy.stats import rankdata
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ..estimators._faults import drop_invalid
 from ..estimators._inputs import refuse_incomplete_rows
 from ..estimators._memory import MemoryBank, SimulationGapWarning, fitted_memory_bank
-from ..simulators._validation import check_n_samples
+from ..simulators import simulate_chunked
+from ..simulators._validation import check_n_samples, check_simulation
 
 # Below this many real series a fold of the effect size's cross-fitting would
 # hold fewer than 5, and the test has little power against any mismatch.
@@ -157,8 +159,10 @@ def simulation_gap_test(
         reference). ``"fresh"``: ``n_reference`` new simulations drawn from
         the estimator's simulator for this test, so that tests of several
         data sets against one model do not share one sample of simulations
-        (see Notes); simulations with a missing or infinite value are
-        dropped, with a warning that counts them.
+        (see Notes). They are drawn and checked as the fit's were: invalid
+        ones (NaN or inf, a draw that raised) are dropped with a warning that
+        counts them, or raise, as ``on_invalid`` and ``min_valid_fraction``
+        say.
     n_reference : int, optional
         With ``reference="fresh"``, how many simulations to draw; by default
         as many as the fit held out (at least 200). Only for ``"fresh"``.
@@ -309,20 +313,36 @@ def simulation_gap_test(
 
 
 def _fresh_embeddings(estimator: Any, n: int, rng: Any) -> np.ndarray:
-    """Embeddings of ``n`` new simulations, the incomplete ones dropped, counted."""
-    simulation = estimator.simulator_.simulate(
-        n, random_state=rng.randint(np.iinfo(np.int32).max)
+    """Embeddings of ``n`` new simulations, the invalid ones dropped, counted.
+
+    Drawn and checked as the fit drew its own: in chunks, under the
+    estimator's fault policy (``on_invalid``, ``min_valid_fraction``) and
+    its fitted preprocessor, as online training checks each new chunk.
+    """
+    simulator = estimator.simulator_
+    simulation = simulate_chunked(
+        simulator,
+        n,
+        random_state=rng.randint(np.iinfo(np.int32).max),
+        n_jobs=estimator.n_jobs,
     )
-    X = np.asarray(simulation.X, dtype=float)
-    complete = np.isfinite(X).all(axis=1)
-    if not complete.all():
+    simulation, n_invalid = drop_invalid(
+        check_simulation(simulation, simulator, n, allow_nonfinite=True),
+        simulator,
+        on_invalid=estimator.on_invalid,
+        min_valid_fraction=estimator.min_valid_fraction,
+        warn=False,
+        preprocessor=estimator.preprocessor_,
+        preprocessor_is_fitted=True,
+    )
+    if n_invalid:
         warnings.warn(
-            f"simulation_gap_test: {int((~complete).sum())} of the {n} fresh "
-            "simulations had a missing or infinite value and were dropped.",
+            f"simulation_gap_test: {n_invalid} of the {n} fresh simulations "
+            "were invalid (NaN or inf, or a draw that raised) and were dropped.",
             UserWarning,
             stacklevel=3,
         )
-    return estimator._embed_inputs(estimator._network_inputs(X[complete]))
+    return estimator._embed_inputs(estimator._network_inputs(simulation.X))
 
 
 def _check_real_series(X_real: Any, estimator: Any) -> np.ndarray:
