@@ -340,16 +340,16 @@ confidence_level=0.9 ...
             )
         rank = np.ceil((n + 1) * levels - 1e-9).astype(int)
         if self.conformity_score == "interval":
+            # A column of scores per level: each level has its own interval.
             _, lower, upper = self._own_intervals(X)
             scores = np.maximum(lower - y[:, None], y[:, None] - upper)
-            self.conformity_scores_ = scores
-            ranked = np.sort(scores, axis=0)
-            self.conformity_quantiles_ = ranked[rank - 1, np.arange(len(levels))]
-            return self
-        mean, spread = self._mean_and_spread(X)
-        scores = np.sort(np.abs(y - mean) / spread)
-        self.conformity_scores_ = np.abs(y - mean) / spread
-        self.conformity_quantiles_ = scores[rank - 1]
+            quantiles = np.sort(scores, axis=0)[rank - 1, np.arange(len(levels))]
+        else:
+            mean, spread = self._mean_and_spread(X)
+            scores = np.abs(y - mean) / spread
+            quantiles = np.sort(scores)[rank - 1]
+        self.conformity_scores_ = scores
+        self.conformity_quantiles_ = quantiles
         return self
 
     def predict(self, X: Any) -> np.ndarray:
