@@ -31,7 +31,7 @@ from torch import nn
 from ._heads import EPOCH_BLOCK_ROWS, FrozenNetwork, HeadTraining, train_head
 from ._inference import run_in_batches
 from ._seeding import DrawsFromFitGenerator, fit_generator
-from ._variance import LOG_VARIANCE_BOUNDS, GaussianHead
+from ._variance import LOG_VARIANCE_BOUNDS, GaussianHead, twice_gaussian_nll
 
 # Components per target: of 2, 3, 5 and 8, only eight met the interval
 # target on the two-peaked, the skewed and the growth posteriors at the
@@ -178,7 +178,7 @@ def mixture_gain(frozen: FrozenNetwork, rows: np.ndarray) -> np.ndarray:
             residual = torch.as_tensor(frozen.residual[block]).to(device)
             log_var = module.log_variance_of(hidden)
             gaussian = 0.5 * (
-                log_var + residual**2 * torch.exp(-log_var) + math.log(2 * math.pi)
+                twice_gaussian_nll(log_var, residual**2) + math.log(2 * math.pi)
             )
             inputs = torch.as_tensor(frozen.inputs[block]).to(device)
             mixture = -mixture_log_density(head(head_reads(hidden, inputs)), residual)

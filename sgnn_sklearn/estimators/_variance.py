@@ -135,7 +135,23 @@ def gaussian_nll(log_var: torch.Tensor, squared_residual: torch.Tensor) -> torch
     >>> float(gaussian_nll(torch.zeros(2, 1), torch.ones(2, 1)))
     0.5
     """
-    return 0.5 * (log_var + squared_residual * torch.exp(-log_var)).mean()
+    return 0.5 * twice_gaussian_nll(log_var, squared_residual).mean()
+
+
+def twice_gaussian_nll(
+    log_var: torch.Tensor, squared_residual: torch.Tensor
+) -> torch.Tensor:
+    """Twice each value's Gaussian negative log-likelihood, up to a constant.
+
+    ``log(2 pi)`` less than twice the negative log-density, value by value.
+
+    Examples
+    --------
+    >>> import torch
+    >>> twice_gaussian_nll(torch.zeros(1, 2), torch.tensor([[0.0, 4.0]])).tolist()
+    [[0.0, 4.0]]
+    """
+    return log_var + squared_residual * torch.exp(-log_var)
 
 
 def fit_variance_head(frozen: FrozenNetwork, training: HeadTraining) -> None:
