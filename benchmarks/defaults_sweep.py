@@ -97,6 +97,7 @@ def run(
                     "setting": label,
                     "cpu_s": t["cpu_s"],
                     "epochs": len(est.net_.history),
+                    "interval_method": est.interval_method_,
                     **score(reference, est.predict(X), lower, upper),
                 }
                 print(json.dumps(row), flush=True)
