@@ -57,12 +57,9 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs, and keep the best weights.
     validation_fraction : float or "auto", default="auto"
-        Share of the training data held out for early stopping. ``"auto"``:
-        a tenth, or 1,000 samples where that is more and at most a fifth (a
-        fifth up to 5,000 samples, a tenth from 10,000). The validation loss
-        decides when training stops and when the learning rate is cut; on
-        the hundred samples that a tenth of 1,000 leaves, its noise decided
-        too early.
+        Share of the training data held out for early stopping; ``"auto"``
+        follows the number of samples: a fifth up to 5,000, a tenth from
+        10,000 (see :class:`SimulationGroundedRegressor`).
     n_iter_no_change : int or "auto", default="auto"
         Patience of early stopping, in epochs; ``"auto"`` follows the number
         of training samples (see :class:`SimulationGroundedRegressor`).
