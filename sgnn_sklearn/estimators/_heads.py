@@ -270,7 +270,7 @@ def train_head(
         with torch.no_grad():
             return all(
                 np.isfinite(float(loss(hidden(rows), rows)))
-                for rows in _blocks(monitor, block_rows)
+                for rows in row_blocks(monitor, block_rows)
             )
 
     best = np.inf if monitor_hidden is None else monitored()
@@ -279,7 +279,7 @@ def train_head(
     try:
         for _ in range(training.max_epochs):
             order = train_rows[torch.randperm(len(train_rows), generator=generator)]
-            for block in _blocks(order, block_rows):
+            for block in row_blocks(order, block_rows):
                 block_hidden = hidden(block)
                 if not head.training:  # hidden() may run the network in eval mode
                     head.train()
@@ -311,13 +311,19 @@ def train_head(
     head.eval()
     if not finite():
         raise FloatingPointError(
-            "The training of an uncertainty head (variance or quantiles) "
+            "The training of an uncertainty head (variance, quantiles or mixture) "
             "diverged: its loss is not finite. Lower lr (or finetune_lr when "
             "fine-tuning)."
         )
 
 
-def _blocks(rows: Any, size: int) -> Iterator[Any]:
-    """Consecutive slices of ``rows`` of ``size`` (the last one shorter)."""
+def row_blocks(rows: Any, size: int) -> Iterator[Any]:
+    """Consecutive slices of ``rows`` of ``size`` (the last one shorter).
+
+    Examples
+    --------
+    >>> [block.tolist() for block in row_blocks(np.arange(5), 2)]
+    [[0, 1], [2, 3], [4]]
+    """
     for start in range(0, len(rows), size):
         yield rows[start : start + size]

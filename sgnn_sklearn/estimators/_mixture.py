@@ -28,7 +28,13 @@ import torch
 from scipy.special import logsumexp, ndtr
 from torch import nn
 
-from ._heads import EPOCH_BLOCK_ROWS, FrozenNetwork, HeadTraining, train_head
+from ._heads import (
+    EPOCH_BLOCK_ROWS,
+    FrozenNetwork,
+    HeadTraining,
+    row_blocks,
+    train_head,
+)
 from ._inference import run_in_batches
 from ._seeding import DrawsFromFitGenerator, fit_generator
 from ._variance import LOG_VARIANCE_BOUNDS, GaussianHead, twice_gaussian_nll
@@ -172,8 +178,7 @@ def mixture_gain(frozen: FrozenNetwork, rows: np.ndarray) -> np.ndarray:
     assert head is not None
     gains = []
     with torch.no_grad():
-        for start in range(0, len(rows), EPOCH_BLOCK_ROWS):
-            block = rows[start : start + EPOCH_BLOCK_ROWS]
+        for block in row_blocks(rows, EPOCH_BLOCK_ROWS):
             hidden = frozen.hidden(block).to(device)
             residual = torch.as_tensor(frozen.residual[block]).to(device)
             log_var = module.log_variance_of(hidden)
