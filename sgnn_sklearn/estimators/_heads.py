@@ -20,6 +20,7 @@ from torch import nn
 
 from ._batches import PREDICT_BATCH_SIZE
 from ._inference import run_in_batches
+from ._networks import OPTIMIZER_KWARGS
 
 if TYPE_CHECKING:
     from ._variance import GaussianHead
@@ -250,7 +251,7 @@ def train_head(
     monitor = training.monitored_rows()
     patience, batch_size = training.patience, training.batch_size
     generator = torch.Generator().manual_seed(training.seed)
-    optimizer = torch.optim.Adam(head.parameters(), lr=training.lr)
+    optimizer = torch.optim.Adam(head.parameters(), lr=training.lr, **OPTIMIZER_KWARGS)
     train_rows = torch.as_tensor(training.train)
     block_rows = max(1, block_rows // batch_size) * batch_size
     # Early stopping compares the loss of all monitored rows computed in one

@@ -18,7 +18,7 @@ from ._divergence import FiniteLoss
 from ._finetune import MIN_LABELS, choose_epochs, finetune_lr
 from ._inputs import check_hidden_layer_sizes
 from ._interrupts import InterruptGuard, warn_if_interrupted
-from ._networks import ARCHITECTURES
+from ._networks import ARCHITECTURES, OPTIMIZER_KWARGS
 from ._online import ForgetBatches, SimulationStream
 from ._seeding import fit_generator
 
@@ -172,6 +172,7 @@ class TrainingMixin:
                 ),
                 module__n_outputs=n_outputs,
                 optimizer=torch.optim.Adam,
+                **{f"optimizer__{k}": v for k, v in OPTIMIZER_KWARGS.items()},
                 lr=self.lr,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
