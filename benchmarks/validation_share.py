@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import warnings
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import log_loss
@@ -54,18 +55,25 @@ def sweep(names: list[str] | None, budgets: list[int]) -> list:
     return rows
 
 
-def classifier_rows() -> list[dict]:
-    """The classifier's test error and log-loss by budget and share held out."""
+def classifier_rows(
+    settings: dict[str, dict[str, Any]] | None = None,
+    budgets: tuple[int, ...] = (1_000, 3_000),
+) -> list[dict]:
+    """The classifier's test error and log-loss by budget and setting.
+
+    ``settings`` (by label, the classifier's parameters) default to a tenth
+    and ``"auto"`` held out for early stopping.
+    """
+    if settings is None:
+        settings = {share: {"validation_fraction": share} for share in (0.1, "auto")}
     sim = MixtureSimulator(growth_candidates(30, "poisson"))
     test = sim.simulate(4000, random_state=99)
     rows = []
-    for n in (1_000, 3_000):
-        for share in (0.1, "auto"):
+    for n in budgets:
+        for label, params in settings.items():
             errors, losses = [], []
             for seed in SEEDS[n]:
-                clf = SimulationGroundedClassifier(
-                    sim, n, random_state=seed, validation_fraction=share
-                )
+                clf = SimulationGroundedClassifier(sim, n, random_state=seed, **params)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     clf.fit()
@@ -75,7 +83,7 @@ def classifier_rows() -> list[dict]:
                 losses.append(log_loss(test.mechanism, proba, labels=clf.classes_))
             row = {
                 "n_simulations": n,
-                "validation_fraction": share,
+                "setting": label,
                 "error": float(np.mean(errors)),
                 "log_loss": float(np.mean(losses)),
                 "error per seed": errors,

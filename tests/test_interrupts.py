@@ -92,18 +92,26 @@ def _assert_weights(est, expected):
         assert torch.equal(actual[key], expected[key]), key
 
 
+@pytest.mark.parametrize("average_weights", [False, True])
 @pytest.mark.parametrize("early_stopping", [True, False])
 @pytest.mark.parametrize("where", ["epoch end", "mid-epoch"])
 def test_interrupt_keeps_the_best_weights_so_far_and_warns(
-    inject, early_stopping, where
+    inject, early_stopping, where, average_weights
 ):
+    # With average_weights the weights recorded at each epoch's end, judged
+    # and restored are the running average's.
     sim = LinearGaussian(n_features=4)
     monitor = "valid_loss" if early_stopping else "train_loss"
     recorder = Recorder(monitor)
     interrupt = InterruptAt(4) if where == "epoch end" else InterruptAt(4, batch=2)
     inject(SimulationGroundedRegressor, recorder, interrupt)
     est = SimulationGroundedRegressor(
-        sim, n_simulations=600, batch_size=64, early_stopping=early_stopping, **FAST
+        sim,
+        n_simulations=600,
+        batch_size=64,
+        early_stopping=early_stopping,
+        average_weights=average_weights,
+        **FAST,
     )
     message = _fit_interrupted(est)
     completed = 4 if where == "epoch end" else 3
@@ -119,11 +127,18 @@ def test_interrupt_keeps_the_best_weights_so_far_and_warns(
     assert np.isfinite(est.predict(X)).all()
 
 
-def test_without_early_stopping_an_uninterrupted_fit_keeps_the_last_weights(inject):
+@pytest.mark.parametrize("average_weights", [False, True])
+def test_without_early_stopping_an_uninterrupted_fit_keeps_the_last_weights(
+    inject, average_weights
+):
     recorder = Recorder("train_loss")
     inject(SimulationGroundedRegressor, recorder)
     est = SimulationGroundedRegressor(
-        LinearGaussian(), n_simulations=200, early_stopping=False, **FAST
+        LinearGaussian(),
+        n_simulations=200,
+        early_stopping=False,
+        average_weights=average_weights,
+        **FAST,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")

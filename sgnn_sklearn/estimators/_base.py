@@ -131,6 +131,7 @@ class BaseSimulationGrounded(
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"constant", "plateau"})],
         "observation_noise": [StrOptions({"auto", "fixed", "fresh"})],
+        "average_weights": ["boolean"],
     }
 
     def __init__(
@@ -164,6 +165,7 @@ class BaseSimulationGrounded(
         weight_decay: float = 0.0,
         lr_schedule: str = "plateau",
         observation_noise: str = "auto",
+        average_weights: bool = False,
     ) -> None:
         self.simulator = simulator
         self.n_simulations = n_simulations
@@ -193,6 +195,7 @@ class BaseSimulationGrounded(
         self.weight_decay = weight_decay
         self.lr_schedule = lr_schedule
         self.observation_noise = observation_noise
+        self.average_weights = average_weights
 
     # -- what subclasses provide -------------------------------------------------
 
@@ -453,4 +456,7 @@ class BaseSimulationGrounded(
         return add_version(check_portable(state, type(self).__name__))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(check_version(state, type(self).__name__))
+        state = check_version(state, type(self).__name__)
+        # Pickled before the parameter existed: those models kept the last step.
+        state.setdefault("average_weights", False)
+        super().__setstate__(state)

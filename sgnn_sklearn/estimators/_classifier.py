@@ -131,6 +131,10 @@ class SimulationGroundedClassifier(ClassifierMixin, EnsembleBase):
         ``"fixed"``. ``"fresh"`` draws new observation noise around the
         fixed latent trajectories at every epoch when the simulator is one of
         those; see :class:`SimulationGroundedRegressor`.
+    average_weights : bool, default=False
+        Judge and keep a running average of the network's weights over
+        training instead of its last step's; see
+        :class:`SimulationGroundedRegressor`.
 
     Attributes
     ----------

@@ -13,6 +13,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from ._averaging import WeightAverage
 from ._batches import PREDICT_BATCH_SIZE, iterate_batches
 from ._divergence import FiniteLoss
 from ._finetune import MIN_LABELS, choose_epochs, finetune_lr
@@ -68,6 +69,7 @@ class TrainingMixin:
     validation_fraction: float | str
     n_iter_no_change: Any
     finetune_lr: float | None
+    average_weights: bool
     verbose: int
     net_: Any
     n_epochs_: int
@@ -144,6 +146,9 @@ class TrainingMixin:
             None if validation is None else predefined_split(Dataset(*validation))
         )
         callbacks: list[tuple[str, Any]] = []
+        if self.average_weights:
+            # Before early stopping, which is to store and restore the average.
+            callbacks.append(("average_weights", WeightAverage()))
         if self.early_stopping:
             callbacks.append(
                 (

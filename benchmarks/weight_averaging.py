@@ -1,0 +1,49 @@
+"""Averaging the weights: ``average_weights=True`` against the default.
+
+The default regressor and the same with ``average_weights=True`` on the
+comparison's six problems, at 1,000 simulations (seeds 0-4) and 10,000
+(seeds 0-2), scored against each test observation's reference posterior as
+in ``benchmarks.defaults_sweep`` (the same 200 test observations as the
+comparison); the default's rows reproduce ``benchmarks.validation_share``'s
+``"auto"`` rows bit for bit. ``--classifier`` fits the default classifier
+and the averaged one on the three growth laws of the model-selection
+experiment (30 points, Poisson counts) at 1,000, 3,000 (seeds 0-4) and
+10,000 simulations (seeds 0-2), and prints the error and log-loss on 4,000
+test series.
+
+``python -m benchmarks.weight_averaging`` (about 40 minutes of CPU, one JSON
+line per fit, then the means); ``--problems LinearGaussian SIR`` for some of
+them, ``--budgets 1000`` for one budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .defaults_sweep import run, summarise
+from .validation_share import SEEDS, classifier_rows
+
+SETTINGS = {"default": {}, "average_weights=True": {"average_weights": True}}
+BUDGETS = (1_000, 10_000)
+
+
+def sweep(names: list[str] | None, budgets: list[int]) -> list:
+    """One row per problem, budget, seed and setting."""
+    rows = []
+    for n in budgets:
+        rows += run(names, SEEDS[n], SETTINGS, n_simulations=n, base={})
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problems", nargs="*", default=None)
+    parser.add_argument(
+        "--budgets", nargs="*", type=int, default=list(BUDGETS), choices=list(SEEDS)
+    )
+    parser.add_argument("--classifier", action="store_true")
+    args = parser.parse_args()
+    if args.classifier:
+        classifier_rows(SETTINGS, (1_000, 3_000, 10_000))
+    else:
+        summarise(sweep(args.problems, args.budgets))
