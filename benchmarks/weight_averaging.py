@@ -4,13 +4,15 @@ The default regressor and the same with ``average_weights=True`` on the
 comparison's six problems, at 1,000 simulations (seeds 0-4) and 10,000
 (seeds 0-2), scored against each test observation's reference posterior as
 in ``benchmarks.defaults_sweep`` (the same 200 test observations as the
-comparison); the default's rows reproduce ``benchmarks.validation_share``'s
-``"auto"`` rows bit for bit. ``--classifier`` fits the default classifier
-and the averaged one on the three growth laws of the model-selection
-experiment (30 points, Poisson counts) at 1,000, 3,000 (seeds 0-4) and
-10,000 simulations (seeds 0-2), and prints the error and log-loss on 4,000
-test series. ``--with-auto`` adds ``average_weights=True,
-interval_method="auto"`` to the regressor's settings.
+comparison); the default's rows reproduce those of
+``benchmarks.validation_share`` that ``validation_fraction="auto"`` equals
+(a fifth held out at 1,000, a tenth at 10,000) bit for bit.
+``--classifier`` fits the default classifier and the averaged one on the
+three growth laws of the model-selection experiment (30 points, Poisson
+counts) at 1,000, 3,000 (seeds 0-4) and 10,000 simulations (seeds 0-2),
+and prints the error and log-loss on 4,000 test series. ``--with-auto``
+adds ``average_weights=True, interval_method="auto"`` to the regressor's
+settings.
 
 ``python -m benchmarks.weight_averaging`` (about 40 minutes of CPU, one JSON
 line per fit, then the means); ``--problems LinearGaussian SIR`` for some of
